@@ -102,10 +102,11 @@ type refIndex struct {
 	countries map[string]int32
 	// zones of the two-letter upper-case codes, by (c0-'A')*26 + c1-'A':
 	// 0 when not a country, else 1 + the zone's position in zoneIDs.
-	letters [26 * 26]uint8
-	regimes map[string]*regimeIndex
-	risk    map[[2]string]float64
-	domains map[string]int32
+	letters  [26 * 26]uint8
+	position [26 * 26]int16 // 1 + the country's position in Countries; 0 when none
+	regimes  map[string]*regimeIndex
+	risk     map[[2]string]float64
+	domains  map[string]int32
 }
 
 // sliceID identifies a slice by its first element and length, so that an
@@ -174,8 +175,9 @@ func (r *Reference) index() *refIndex {
 		if _, dup := ix.countries[c.Code]; !dup {
 			ix.countries[c.Code] = int32(i)
 		}
-		if k, ok := letterKey(c.Code); ok {
+		if k, ok := letterKey(c.Code); ok && ix.position[k] == 0 {
 			ix.letters[k] = zoneCode(c.Zone)
+			ix.position[k] = int16(i + 1)
 		}
 	}
 	for _, t := range r.Regimes {
@@ -208,6 +210,29 @@ func letterKey(code string) (int, bool) {
 		return 0, false
 	}
 	return int(code[0]-'A')*26 + int(code[1]-'A'), true
+}
+
+// countryCode returns the canonical code of a country given in any case,
+// with spaces around it, without allocating; false when it is not a country.
+func (r *Reference) countryCode(s string) (string, bool) {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t' || s[0] == '\n' || s[0] == '\r') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t' || s[len(s)-1] == '\n' || s[len(s)-1] == '\r') {
+		s = s[:len(s)-1]
+	}
+	if len(s) != 2 {
+		return "", false
+	}
+	a, b := s[0]&^0x20, s[1]&^0x20 // ASCII upper case
+	if a < 'A' || a > 'Z' || b < 'A' || b > 'Z' || s[0] < 'A' || s[1] < 'A' {
+		return "", false
+	}
+	p := r.index().position[int(a-'A')*26+int(b-'A')]
+	if p == 0 {
+		return "", false
+	}
+	return r.Countries[p-1].Code, true
 }
 
 // Provider returns the provider of that id (a lowercase slug).

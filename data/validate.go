@@ -1,0 +1,907 @@
+package data
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/bits"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// MaxRejectValue is the longest value, in bytes, a reject record keeps of
+// the offending cell; longer text is cut at a character boundary.
+const MaxRejectValue = 200
+
+// Reject is one rejected input row: the first rule it breaks.
+type Reject struct {
+	Table   string // input table
+	File    string // file path relative to the table's input root
+	Row     int64  // row index within the file, 0-based
+	Column  string // the offending column; the key columns, comma-separated, for duplicate_key
+	Value   string // the offending cell as text, at most MaxRejectValue bytes; "" for a null
+	Reason  string // reason code (Reason* constants)
+	Message string // what is wrong, in words
+}
+
+// Checked is the result of validating one batch.
+type Checked struct {
+	// Record is the batch's record with the Enum, Slug, ISOCountry and
+	// ProviderID columns normalised (enums and provider ids trimmed and in
+	// lower case, slugs in lowercase snake_case, countries in upper case);
+	// the other columns are the batch's own. The caller releases it.
+	Record arrow.Record
+	// Accepted lists the positions, within the batch, of the accepted rows,
+	// ascending.
+	Accepted []int32
+	// Company gives, for each accepted row, its company index: for child
+	// tables the index of its company in the CompanySet, for companies the
+	// index the row was given.
+	Company []int32
+	// Rejects has one record per rejected row, in row order.
+	Rejects []Reject
+	// RejectedOf: child tables only: the company index of each rejected row
+	// whose company was accepted (a duplicate or a bad value), in row order.
+	RejectedOf []int32
+	// Warnings counts the warnings of the accepted rows by code
+	// (unknown_provider).
+	Warnings map[string]int
+	// FlaggedOf: child tables only: the company index of each accepted row
+	// that drew a warning, in row order.
+	FlaggedOf []int32
+}
+
+// Release releases the checked record.
+func (c *Checked) Release() {
+	if c.Record != nil {
+		c.Record.Release()
+		c.Record = nil
+	}
+}
+
+// LinkStatus says how a child row's company_id relates to the companies.
+type LinkStatus uint8
+
+const (
+	UnknownCompany LinkStatus = iota // in no companies row
+	Linked                           // an accepted company
+	ParentRejected                   // only in rejected companies rows
+)
+
+func (s LinkStatus) String() string {
+	switch s {
+	case Linked:
+		return "linked"
+	case ParentRejected:
+		return "parent_rejected"
+	}
+	return "unknown_company"
+}
+
+// CompanySet holds the accepted company ids, each with a dense index
+// 0..n-1 in acceptance order, and the ids seen only in rejected rows. Ids are
+// compared byte for byte.
+type CompanySet struct {
+	index    map[string]int32
+	ids      []string
+	rejected map[string]struct{}
+}
+
+func newCompanySet() *CompanySet {
+	return &CompanySet{index: map[string]int32{}, rejected: map[string]struct{}{}}
+}
+
+// Lookup returns the index of an accepted company and Linked; -1 and
+// ParentRejected when the id appears only in rejected companies rows; -1 and
+// UnknownCompany when it is in no companies row.
+func (s *CompanySet) Lookup(id string) (int32, LinkStatus) {
+	if i, ok := s.index[id]; ok {
+		return i, Linked
+	}
+	if _, ok := s.rejected[id]; ok {
+		return -1, ParentRejected
+	}
+	return -1, UnknownCompany
+}
+
+// Len is the number of accepted companies.
+func (s *CompanySet) Len() int { return len(s.ids) }
+
+// ID returns the id of the company of index i.
+func (s *CompanySet) ID(i int32) string { return s.ids[i] }
+
+// validator holds what the company and child validators share.
+type validator struct {
+	t       *Table
+	ref     *Reference
+	mem     memory.Allocator
+	minDay  int32 // 1900-01-01 as date32
+	maxDay  int32 // run date + 1 year as date32
+	runYear int64
+	maxDate string
+	keys    []int // required key columns, checked for null_key
+	keyName string
+	schema  *arrow.Schema
+}
+
+func newValidator(t *Table, runDate time.Time, ref *Reference) validator {
+	if ref == nil {
+		ref = DefaultReference()
+	}
+	y, m, d := runDate.Date()
+	runDay := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	maxDate := runDay.AddDate(1, 0, 0)
+	v := validator{
+		t:       t,
+		ref:     ref,
+		minDay:  int32(time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC).Unix() / 86400),
+		maxDay:  int32(maxDate.Unix() / 86400),
+		runYear: int64(y),
+		maxDate: maxDate.Format(time.DateOnly),
+		schema:  t.ArrowSchema(),
+		keyName: strings.Join(t.Key(), ","),
+	}
+	for i, c := range t.Columns {
+		if c.Key && c.Required {
+			v.keys = append(v.keys, i)
+		}
+	}
+	return v
+}
+
+func (v *validator) allocator() memory.Allocator {
+	if v.mem != nil {
+		return v.mem
+	}
+	return memory.DefaultAllocator
+}
+
+// batchState is the validation state of one batch.
+type batchState struct {
+	v       *validator
+	b       *Batch
+	n       int
+	verdict []int32 // per row: 0 accepted so far, k > 0 rejected by rejects[k-1]
+	rejects []Reject
+	issues  map[int][]CellIssue // conversion issues by column position
+	cols    []arrow.Array       // normalised columns, nil when unchanged
+}
+
+func (v *validator) begin(b *Batch) *batchState {
+	rec := b.Record
+	if int(rec.NumCols()) != len(v.t.Columns) {
+		panic(fmt.Sprintf("data: %s batch has %d columns, want the %d of the contract", v.t.Name, rec.NumCols(), len(v.t.Columns)))
+	}
+	for i, c := range v.t.Columns {
+		if !arrow.TypeEqual(rec.Column(i).DataType(), c.Kind.ArrowType()) {
+			panic(fmt.Sprintf("data: %s batch column %d is %s, want %s %s", v.t.Name, i, rec.Column(i).DataType(), c.Name, c.Kind.ArrowType()))
+		}
+	}
+	s := &batchState{v: v, b: b, n: int(rec.NumRows())}
+	s.verdict = make([]int32, s.n)
+	s.cols = make([]arrow.Array, len(v.t.Columns))
+	for _, is := range b.Issues {
+		_, i := v.t.Column(is.Column)
+		if i < 0 || is.Row < 0 || is.Row >= s.n {
+			continue
+		}
+		if s.issues == nil {
+			s.issues = map[int][]CellIssue{}
+		}
+		s.issues[i] = append(s.issues[i], is)
+	}
+	return s
+}
+
+// reject records the row's reject unless the row is already rejected.
+func (s *batchState) reject(row int, col, value, reason, msg string) {
+	if s.verdict[row] != 0 {
+		return
+	}
+	s.rejects = append(s.rejects, Reject{
+		Table:   s.v.t.Name,
+		File:    s.fileRel(),
+		Row:     s.b.Offset + int64(row),
+		Column:  col,
+		Value:   truncateValue(value),
+		Reason:  reason,
+		Message: msg,
+	})
+	s.verdict[row] = int32(len(s.rejects))
+}
+
+func (s *batchState) fileRel() string {
+	if s.b.File == nil {
+		return ""
+	}
+	if s.b.File.Rel != "" {
+		return s.b.File.Rel
+	}
+	return s.b.File.Path
+}
+
+// truncateValue cuts s to MaxRejectValue bytes at a character boundary.
+func truncateValue(s string) string {
+	if len(s) <= MaxRejectValue {
+		return s
+	}
+	cut := MaxRejectValue
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}
+
+// isBlank reports whether s is empty after trimming white space.
+func isBlank(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', '\n', '\r', '\v', '\f':
+		default:
+			if s[i] < utf8.RuneSelf {
+				return false
+			}
+			return strings.TrimSpace(s[i:]) == ""
+		}
+	}
+	return true
+}
+
+// nullKeys rejects rows whose required key columns are null or blank.
+func (s *batchState) nullKeys() {
+	rec := s.b.Record
+	for _, i := range s.v.keys {
+		c := &s.v.t.Columns[i]
+		a, ok := rec.Column(i).(*array.String)
+		if !ok {
+			s.nullCheck(i, ReasonNullKey, "key column")
+			continue
+		}
+		for row := 0; row < s.n; row++ {
+			if s.verdict[row] == 0 && (a.IsNull(row) || isBlank(a.Value(row))) {
+				val := ""
+				if a.IsValid(row) {
+					val = a.Value(row)
+				}
+				s.reject(row, c.Name, val, ReasonNullKey, fmt.Sprintf("key column %s is null or empty", c.Name))
+			}
+		}
+	}
+}
+
+// nullCheck rejects rows where column i is null.
+func (s *batchState) nullCheck(i int, reason, what string) {
+	a := s.b.Record.Column(i)
+	if a.NullN() == 0 {
+		return
+	}
+	name := s.v.t.Columns[i].Name
+	for row := 0; row < s.n; row++ {
+		if s.verdict[row] == 0 && a.IsNull(row) {
+			s.reject(row, name, "", reason, fmt.Sprintf("%s %s is null", what, name))
+		}
+	}
+}
+
+// columns checks every column in contract order.
+func (s *batchState) columns() {
+	rec := s.b.Record
+	for i := range s.v.t.Columns {
+		c := &s.v.t.Columns[i]
+		for _, is := range s.issues[i] {
+			msg := is.Message
+			if msg == "" {
+				msg = fmt.Sprintf("%s %q cannot be converted", c.Name, is.Value)
+			}
+			reason := is.Reason
+			if reason == "" {
+				reason = ReasonOutOfRange
+			}
+			s.reject(is.Row, c.Name, is.Value, reason, msg)
+		}
+		switch a := rec.Column(i).(type) {
+		case *array.String:
+			s.stringColumn(i, c, a)
+		case *array.Float64:
+			s.floatColumn(c, a)
+		case *array.Int64:
+			s.intColumn(c, a)
+		case *array.Date32:
+			s.dateColumn(c, a)
+		default:
+			if c.Required {
+				s.nullCheck(i, ReasonNullValue, "required column")
+			}
+		}
+	}
+}
+
+func (s *batchState) stringColumn(i int, c *Column, a *array.String) {
+	required := c.Required && !c.Key // key columns were checked for null_key
+	changed := false
+	ref := s.v.ref
+	for row := 0; row < s.n; row++ {
+		if s.verdict[row] != 0 {
+			continue
+		}
+		if a.IsNull(row) {
+			if required {
+				s.reject(row, c.Name, "", ReasonNullValue, fmt.Sprintf("required column %s is null", c.Name))
+			}
+			continue
+		}
+		v := a.Value(row)
+		switch c.Rule {
+		case NoRule:
+			if required && isBlank(v) {
+				s.reject(row, c.Name, v, ReasonNullValue, fmt.Sprintf("required column %s is empty", c.Name))
+			}
+		case Enum:
+			t := strings.TrimSpace(v)
+			if t == "" {
+				if required {
+					s.reject(row, c.Name, v, ReasonNullValue, fmt.Sprintf("required column %s is empty", c.Name))
+				}
+				continue
+			}
+			k := enumIndex(c.Values, t)
+			if k < 0 {
+				s.reject(row, c.Name, v, ReasonUnknownValue, fmt.Sprintf("%s %q is not one of %s", c.Name, t, strings.Join(c.Values, ", ")))
+			} else if c.Values[k] != v {
+				changed = true
+			}
+		case Slug:
+			if isBlank(v) {
+				if required {
+					s.reject(row, c.Name, v, ReasonNullValue, fmt.Sprintf("required column %s is empty", c.Name))
+				}
+				continue
+			}
+			if !isSlug(v) {
+				if NormalizeSlug(v) == "" {
+					s.reject(row, c.Name, v, ReasonNullValue, fmt.Sprintf("%s %q has no letter or digit", c.Name, v))
+					continue
+				}
+				changed = true
+			}
+		case ISOCountry:
+			if isBlank(v) {
+				if required {
+					s.reject(row, c.Name, v, ReasonNullValue, fmt.Sprintf("required column %s is empty", c.Name))
+				}
+				continue
+			}
+			code, ok := ref.countryCode(v)
+			if !ok {
+				s.reject(row, c.Name, v, ReasonBadCountry, fmt.Sprintf("%s %q is not an ISO 3166-1 alpha-2 code", c.Name, v))
+			} else if code != v {
+				changed = true
+			}
+		case ProviderID:
+			if isBlank(v) {
+				if required {
+					s.reject(row, c.Name, v, ReasonNullValue, fmt.Sprintf("required column %s is empty", c.Name))
+				}
+				continue
+			}
+			if NormalizeEnum(v) != v {
+				changed = true
+			}
+		default:
+			if required && isBlank(v) {
+				s.reject(row, c.Name, v, ReasonNullValue, fmt.Sprintf("required column %s is empty", c.Name))
+			}
+		}
+	}
+	if changed {
+		s.cols[i] = s.normalize(c, a)
+	}
+}
+
+// enumIndex returns the position of t among values, compared
+// case-insensitively; -1 when absent.
+func enumIndex(values []string, t string) int {
+	for k, v := range values {
+		if v == t || strings.EqualFold(v, t) {
+			return k
+		}
+	}
+	return -1
+}
+
+// normalize builds the normalised copy of a string column.
+func (s *batchState) normalize(c *Column, a *array.String) arrow.Array {
+	b := array.NewStringBuilder(s.v.allocator())
+	defer b.Release()
+	b.Reserve(s.n)
+	b.ReserveData(len(a.ValueBytes()))
+	ref := s.v.ref
+	for row := 0; row < s.n; row++ {
+		if a.IsNull(row) {
+			b.AppendNull()
+			continue
+		}
+		v := a.Value(row)
+		switch c.Rule {
+		case Enum:
+			if k := enumIndex(c.Values, strings.TrimSpace(v)); k >= 0 {
+				v = c.Values[k]
+			}
+		case Slug:
+			v = NormalizeSlug(v)
+		case ISOCountry:
+			if code, ok := ref.countryCode(v); ok {
+				v = code
+			}
+		case ProviderID:
+			v = NormalizeEnum(v)
+		}
+		b.Append(v)
+	}
+	return b.NewArray()
+}
+
+func (s *batchState) floatColumn(c *Column, a *array.Float64) {
+	vals := a.Float64Values()
+	hasNulls := a.NullN() > 0
+	for row, x := range vals {
+		if s.verdict[row] != 0 {
+			continue
+		}
+		if hasNulls && a.IsNull(row) {
+			if c.Required {
+				s.reject(row, c.Name, "", ReasonNullValue, fmt.Sprintf("required column %s is null", c.Name))
+			}
+			continue
+		}
+		// One comparison for the common case: a finite value in range.
+		switch c.Rule {
+		case Share:
+			if x >= 0 && x <= 1 {
+				continue
+			}
+		case NonNeg:
+			if x >= 0 && x <= math.MaxFloat64 {
+				continue
+			}
+		case MaxOne:
+			if x <= 1 && x >= -math.MaxFloat64 {
+				continue
+			}
+		default:
+			if x-x == 0 {
+				continue
+			}
+		}
+		s.badFloat(row, c, x)
+	}
+}
+
+func (s *batchState) badFloat(row int, c *Column, x float64) {
+	text := strconv.FormatFloat(x, 'g', -1, 64)
+	switch {
+	case math.IsNaN(x) || math.IsInf(x, 0):
+		s.reject(row, c.Name, text, ReasonNotFinite, fmt.Sprintf("%s is %s, not a finite number", c.Name, text))
+	case c.Rule == Share:
+		s.reject(row, c.Name, text, ReasonOutOfRange, fmt.Sprintf("%s %s is outside [0, 1]", c.Name, text))
+	case c.Rule == NonNeg:
+		s.reject(row, c.Name, text, ReasonOutOfRange, fmt.Sprintf("%s %s is negative", c.Name, text))
+	case c.Rule == MaxOne:
+		s.reject(row, c.Name, text, ReasonOutOfRange, fmt.Sprintf("%s %s is over 1", c.Name, text))
+	}
+}
+
+func (s *batchState) intColumn(c *Column, a *array.Int64) {
+	vals := a.Int64Values()
+	hasNulls := a.NullN() > 0
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+	switch c.Rule {
+	case NonNeg:
+		lo = 0
+	case FoundedYear:
+		lo, hi = 1800, s.v.runYear
+	}
+	for row, x := range vals {
+		if s.verdict[row] != 0 {
+			continue
+		}
+		if hasNulls && a.IsNull(row) {
+			if c.Required {
+				s.reject(row, c.Name, "", ReasonNullValue, fmt.Sprintf("required column %s is null", c.Name))
+			}
+			continue
+		}
+		if x >= lo && x <= hi {
+			continue
+		}
+		text := strconv.FormatInt(x, 10)
+		if c.Rule == NonNeg {
+			s.reject(row, c.Name, text, ReasonOutOfRange, fmt.Sprintf("%s %s is negative", c.Name, text))
+		} else {
+			s.reject(row, c.Name, text, ReasonOutOfRange, fmt.Sprintf("%s %s is outside [1800, %d]", c.Name, text, s.v.runYear))
+		}
+	}
+}
+
+func (s *batchState) dateColumn(c *Column, a *array.Date32) {
+	vals := a.Date32Values()
+	hasNulls := a.NullN() > 0
+	lo, hi := arrow.Date32(math.MinInt32), arrow.Date32(math.MaxInt32)
+	if c.Rule == SaneDate {
+		lo, hi = arrow.Date32(s.v.minDay), arrow.Date32(s.v.maxDay)
+	}
+	for row, x := range vals {
+		if s.verdict[row] != 0 {
+			continue
+		}
+		if hasNulls && a.IsNull(row) {
+			if c.Required {
+				s.reject(row, c.Name, "", ReasonNullValue, fmt.Sprintf("required column %s is null", c.Name))
+			}
+			continue
+		}
+		if x >= lo && x <= hi {
+			continue
+		}
+		text := x.FormattedString()
+		s.reject(row, c.Name, text, ReasonBadDate, fmt.Sprintf("%s %s is outside [1900-01-01, %s]", c.Name, text, s.v.maxDate))
+	}
+}
+
+// finish builds the Checked of the batch: the normalised record, the
+// accepted rows and the rejects in row order.
+func (s *batchState) finish() *Checked {
+	rec := s.b.Record
+	cols := make([]arrow.Array, len(s.cols))
+	for i := range cols {
+		if s.cols[i] != nil {
+			cols[i] = s.cols[i]
+		} else {
+			cols[i] = rec.Column(i)
+		}
+	}
+	out := &Checked{
+		Record:   array.NewRecord(s.v.schema, cols, int64(s.n)),
+		Accepted: make([]int32, 0, s.n-len(s.rejects)),
+		Warnings: map[string]int{},
+	}
+	for _, a := range s.cols {
+		if a != nil {
+			a.Release() // the record holds its own reference
+		}
+	}
+	if len(s.rejects) > 0 {
+		out.Rejects = make([]Reject, 0, len(s.rejects))
+	}
+	for row, k := range s.verdict {
+		if k == 0 {
+			out.Accepted = append(out.Accepted, int32(row))
+		} else {
+			out.Rejects = append(out.Rejects, s.rejects[k-1])
+		}
+	}
+	return out
+}
+
+// CompanyValidator validates the companies table, batch after batch in
+// path-then-row order, and collects the accepted companies.
+type CompanyValidator struct {
+	validator
+	set *CompanySet
+	// Mem allocates the normalised columns; nil means memory.DefaultAllocator.
+	Mem memory.Allocator
+}
+
+// NewCompanyValidator returns a validator of companies batches for a run
+// date. A nil ref means DefaultReference().
+func NewCompanyValidator(runDate time.Time, ref *Reference) *CompanyValidator {
+	return &CompanyValidator{validator: newValidator(Companies, runDate, ref), set: newCompanySet()}
+}
+
+// Companies returns the accepted companies so far.
+func (v *CompanyValidator) Companies() *CompanySet { return v.set }
+
+// Check validates one batch of the companies table. Rows are checked in
+// this order, each rejected with the first rule it breaks: a null key, then
+// each column in contract order, then the duplicate key (the first
+// occurrence in path-then-row order is kept). Every accepted row gets the
+// next company index.
+func (v *CompanyValidator) Check(b *Batch) *Checked {
+	v.mem = v.Mem
+	s := v.begin(b)
+	s.nullKeys()
+	s.columns()
+	ids := b.Record.Column(0).(*array.String)
+	set := v.set
+	company := make([]int32, 0, s.n)
+	for row := 0; row < s.n; row++ {
+		id := ids.Value(row)
+		if s.verdict[row] != 0 {
+			if ids.IsValid(row) && !isBlank(id) {
+				if _, ok := set.index[id]; !ok {
+					if _, ok := set.rejected[id]; !ok {
+						set.rejected[strings.Clone(id)] = struct{}{}
+					}
+				}
+			}
+			continue
+		}
+		if _, dup := set.index[id]; dup {
+			s.reject(row, v.keyName, id, ReasonDuplicateKey, fmt.Sprintf("company_id %q was already seen: the first occurrence is kept", id))
+			continue
+		}
+		id = strings.Clone(id)
+		idx := int32(len(set.ids))
+		set.index[id] = idx
+		set.ids = append(set.ids, id)
+		delete(set.rejected, id)
+		company = append(company, idx)
+	}
+	out := s.finish()
+	out.Company = company
+	return out
+}
+
+// ChildValidator validates one child table (model_usage, data_assets,
+// funding_rounds) against the accepted companies.
+type ChildValidator struct {
+	validator
+	companies   *CompanySet
+	providerCol int   // model_usage: the provider column, else -1
+	keyCols     []int // key columns after company_id
+	seen        keySet
+	// Mem allocates the normalised columns; nil means memory.DefaultAllocator.
+	Mem memory.Allocator
+}
+
+// NewChildValidator returns a validator of a child table's batches. A nil
+// ref means DefaultReference(); companies is the set of the companies
+// validator, complete before the first child batch is checked.
+func NewChildValidator(t *Table, runDate time.Time, ref *Reference, companies *CompanySet) *ChildValidator {
+	v := &ChildValidator{validator: newValidator(t, runDate, ref), companies: companies, providerCol: -1}
+	if companies == nil {
+		v.companies = newCompanySet()
+	}
+	for i, c := range t.Columns {
+		if c.Rule == ProviderID {
+			v.providerCol = i
+		}
+		if c.Key && c.Name != "company_id" {
+			v.keyCols = append(v.keyCols, i)
+		}
+	}
+	return v
+}
+
+// Check validates one batch of the child table. Rows are checked in this
+// order, each rejected with the first rule it breaks: a null key, the
+// company link (unknown_company, parent_rejected), each column in contract
+// order, then the duplicate key (the first occurrence in path-then-row order
+// is kept; keys are remembered as 64-bit hashes). An accepted row whose
+// provider is not in the reference draws the unknown_provider warning.
+func (v *ChildValidator) Check(b *Batch) *Checked {
+	v.mem = v.Mem
+	s := v.begin(b)
+	s.nullKeys()
+
+	// The company link.
+	ids := b.Record.Column(0).(*array.String)
+	link := make([]int32, s.n)
+	for row := 0; row < s.n; row++ {
+		if s.verdict[row] != 0 {
+			link[row] = -1
+			continue
+		}
+		id := ids.Value(row)
+		idx, st := v.companies.Lookup(id)
+		link[row] = idx
+		switch st {
+		case UnknownCompany:
+			s.reject(row, "company_id", id, ReasonUnknownCompany, fmt.Sprintf("company_id %q is in no companies file", id))
+		case ParentRejected:
+			s.reject(row, "company_id", id, ReasonParentRejected, fmt.Sprintf("company %q was rejected", id))
+		}
+	}
+
+	s.columns()
+
+	// Duplicate keys among the rows that passed everything else.
+	rec := s.b.Record
+	keyArrs := make([]*array.String, len(v.keyCols))
+	for k, i := range v.keyCols {
+		keyArrs[k] = rec.Column(i).(*array.String)
+	}
+	for row := 0; row < s.n; row++ {
+		if s.verdict[row] != 0 {
+			continue
+		}
+		h := hashInt(keySeed, uint64(uint32(link[row])))
+		for k, a := range keyArrs {
+			if a.IsNull(row) {
+				h = hashNull(h)
+				continue
+			}
+			val := a.Value(row)
+			if v.keyCols[k] == v.providerCol {
+				val = providerKey(val)
+			} else if v.t.Columns[v.keyCols[k]].Key && !v.t.Columns[v.keyCols[k]].Required {
+				// An optional key column (model): blank is null, and
+				// spaces around a value do not make another key.
+				val = strings.TrimSpace(val)
+				if val == "" {
+					h = hashNull(h)
+					continue
+				}
+			}
+			h = hashString(h, val)
+		}
+		if !v.seen.add(h) {
+			s.reject(row, v.keyName, v.keyText(row, ids, keyArrs), ReasonDuplicateKey,
+				fmt.Sprintf("key (%s) was already seen: the first occurrence is kept", v.keyName))
+		}
+	}
+
+	out := s.finish()
+	out.Company = make([]int32, len(out.Accepted))
+	for k, row := range out.Accepted {
+		out.Company[k] = link[row]
+	}
+	for row, verdict := range s.verdict {
+		if verdict != 0 && link[row] >= 0 {
+			out.RejectedOf = append(out.RejectedOf, link[row])
+		}
+	}
+
+	// Unknown providers: a warning on accepted rows.
+	if v.providerCol >= 0 {
+		prov := out.Record.Column(v.providerCol).(*array.String)
+		for k, row := range out.Accepted {
+			if p := prov.Value(int(row)); !v.ref.IsProvider(p) {
+				out.Warnings[WarnUnknownProvider]++
+				out.FlaggedOf = append(out.FlaggedOf, out.Company[k])
+			}
+		}
+	}
+	return out
+}
+
+// providerKey is the provider id as compared in keys: trimmed, lower case.
+func providerKey(s string) string {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' || c >= utf8.RuneSelf || c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+			return NormalizeEnum(s)
+		}
+	}
+	return s
+}
+
+// keyText is the text of a duplicate key for its reject record.
+func (v *ChildValidator) keyText(row int, ids *array.String, keys []*array.String) string {
+	parts := []string{ids.Value(row)}
+	for _, a := range keys {
+		if a.IsNull(row) {
+			parts = append(parts, "null")
+		} else {
+			parts = append(parts, a.Value(row))
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// keySeed starts every key hash: fixed, so that runs are reproducible.
+const keySeed = 0x9e3779b97f4a7c15
+
+const (
+	hashK1 = 0xa0761d6478bd642f
+	hashK2 = 0xe7037ed1a0b428db
+	hashK3 = 0x8ebc6af09c88c6e3
+	hashK4 = 0x589965cc75374cc3
+)
+
+// hashMix folds the 128-bit product of a and b.
+func hashMix(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}
+
+func hashInt(h, x uint64) uint64 {
+	return hashMix(h^hashK1, x^hashK2)
+}
+
+// hashNull marks a null key part, distinct from every string.
+func hashNull(h uint64) uint64 {
+	return hashMix(h^hashK3, hashK4)
+}
+
+// hashString adds a string key part: its length first, so that parts never
+// run into each other, then 8 bytes at a time.
+func hashString(h uint64, s string) uint64 {
+	h = hashMix(h^hashK2, uint64(len(s))^hashK1)
+	for len(s) >= 8 {
+		w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+		h = hashMix(w^hashK3, h^hashK4)
+		s = s[8:]
+	}
+	if len(s) > 0 {
+		var buf [8]byte
+		copy(buf[:], s)
+		h = hashMix(binary.LittleEndian.Uint64(buf[:])^hashK1, h^hashK3)
+	}
+	return h
+}
+
+// keySet is a set of 64-bit key hashes: open addressing with linear
+// probing, about 10 to 16 bytes per key.
+type keySet struct {
+	slots []uint64 // 0 is an empty slot; a hash of 0 is stored as 1
+	n     int
+}
+
+// add inserts h and reports whether it was new.
+func (s *keySet) add(h uint64) bool {
+	if h == 0 {
+		h = 1
+	}
+	if s.n >= len(s.slots)*3/4 {
+		s.grow()
+	}
+	mask := uint64(len(s.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case 0:
+			s.slots[i] = h
+			s.n++
+			return true
+		case h:
+			return false
+		}
+	}
+}
+
+func (s *keySet) grow() {
+	size := 1 << 16
+	if len(s.slots) > 0 {
+		size = len(s.slots) * 2
+	}
+	old := s.slots
+	s.slots = make([]uint64, size)
+	mask := uint64(size - 1)
+	for _, h := range old {
+		if h == 0 {
+			continue
+		}
+		i := h & mask
+		for s.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		s.slots[i] = h
+	}
+}
+
+// Len is the number of keys held.
+func (s *keySet) Len() int { return s.n }
+
+// sortRejects orders rejects by file then row: the order they were read.
+func sortRejects(r []Reject) {
+	slices.SortStableFunc(r, func(a, b Reject) int {
+		if c := strings.Compare(a.File, b.File); c != 0 {
+			return c
+		}
+		switch {
+		case a.Row < b.Row:
+			return -1
+		case a.Row > b.Row:
+			return 1
+		}
+		return 0
+	})
+}
