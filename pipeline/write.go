@@ -6,8 +6,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -19,6 +22,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"moatscore/data"
 )
 
 // DefaultRowGroupRows is the number of rows per row group of every output
@@ -319,4 +324,149 @@ func WriteTable(ctx context.Context, mem memory.Allocator, path string, rows int
 		}
 	}
 	return tw.Close()
+}
+
+// rejectColumns are the columns of the rejects dataset: one row per
+// rejected input row.
+var rejectColumns = []OutColumn{
+	{Name: "table_name", Type: arrow.BinaryTypes.String, Dict: true, Description: "Input table of the rejected row."},
+	{Name: "file_path", Type: arrow.BinaryTypes.String, Dict: true, Description: "File of the rejected row, relative to the table's input root."},
+	{Name: "row_index", Type: arrow.PrimitiveTypes.Int64, Description: "Row of the rejected row within its file, 0-based."},
+	{Name: "column_name", Type: arrow.BinaryTypes.String, Dict: true, Description: "Column that broke the rule; empty for a rule on the whole row."},
+	{Name: "value", Type: arrow.BinaryTypes.String, Description: "The offending value as text, truncated."},
+	{Name: "reason_code", Type: arrow.BinaryTypes.String, Dict: true, Description: "Why the row was rejected: null_key, duplicate_key, out_of_range, not_finite, unknown_value, bad_country, bad_date, unknown_company, parent_rejected, ..."},
+	{Name: "message", Type: arrow.BinaryTypes.String, Description: "The rule broken, in words."},
+}
+
+// RejectsOut writes the rejects of a run, one Parquet file per input table
+// (part-<table>.parquet) in the order the rows were read. It is a
+// RejectSink; Write may be called from several goroutines.
+type RejectsOut struct {
+	mu     sync.Mutex
+	mem    memory.Allocator
+	dir    string
+	meta   FileMeta
+	tables map[string]*rejectsFile
+	order  []string
+}
+
+type rejectsFile struct {
+	tw  *TableWriter
+	bld []array.Builder
+	n   int
+}
+
+// NewRejectsOut starts the rejects files of the given tables in dir.
+func NewRejectsOut(mem memory.Allocator, dir string, tables []string, meta FileMeta) (*RejectsOut, error) {
+	r := &RejectsOut{mem: mem, dir: dir, meta: meta, tables: map[string]*rejectsFile{}}
+	cols := append(slices.Clone(rejectColumns),
+		ConstString("run_id", "Id of the run that wrote the row.", meta.RunID),
+		ConstString("model_version", "Version of the valuation model of the run.", meta.ModelVersion))
+	for _, t := range tables {
+		tw, err := NewTableWriter(mem, filepath.Join(dir, "part-"+t+".parquet"), cols, meta)
+		if err != nil {
+			r.Abort()
+			return nil, err
+		}
+		f := &rejectsFile{tw: tw}
+		for _, c := range rejectColumns {
+			f.bld = append(f.bld, array.NewBuilder(mem, c.Type))
+		}
+		r.tables[t] = f
+		r.order = append(r.order, t)
+	}
+	return r, nil
+}
+
+// Write adds reject records; each goes to the file of its table.
+func (r *RejectsOut) Write(rejects []data.Reject) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range rejects {
+		rj := &rejects[i]
+		f := r.tables[rj.Table]
+		if f == nil {
+			return fmt.Errorf("write rejects: no rejects file for table %q", rj.Table)
+		}
+		f.bld[0].(*array.StringBuilder).Append(rj.Table)
+		f.bld[1].(*array.StringBuilder).Append(rj.File)
+		f.bld[2].(*array.Int64Builder).Append(rj.Row)
+		f.bld[3].(*array.StringBuilder).Append(rj.Column)
+		f.bld[4].(*array.StringBuilder).Append(rj.Value)
+		f.bld[5].(*array.StringBuilder).Append(rj.Reason)
+		f.bld[6].(*array.StringBuilder).Append(rj.Message)
+		f.n++
+		if f.n >= DefaultRowGroupRows {
+			if err := r.flush(f); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (r *RejectsOut) flush(f *rejectsFile) error {
+	if f.n == 0 {
+		return nil
+	}
+	n := f.n
+	arrs := make([]arrow.Array, 0, len(f.bld)+2)
+	for _, b := range f.bld {
+		arrs = append(arrs, b.NewArray())
+	}
+	for _, c := range f.tw.cols[len(f.bld):] {
+		arrs = append(arrs, c.Gen(r.mem, 0, n))
+	}
+	defer func() {
+		for _, a := range arrs {
+			a.Release()
+		}
+	}()
+	f.n = 0
+	return f.tw.WriteArrays(context.Background(), arrs)
+}
+
+// Close flushes and closes every rejects file and reports them, in table
+// order.
+func (r *RejectsOut) Close() ([]OutputFile, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []OutputFile
+	var errs []error
+	for _, t := range r.order {
+		f := r.tables[t]
+		if err := r.flush(f); err != nil {
+			errs = append(errs, err)
+			f.tw.Abort()
+		} else if of, err := f.tw.Close(); err != nil {
+			errs = append(errs, err)
+		} else {
+			out = append(out, of)
+		}
+		for _, b := range f.bld {
+			b.Release()
+		}
+	}
+	r.tables = nil
+	return out, errors.Join(errs...)
+}
+
+// Abort closes and removes every rejects file.
+func (r *RejectsOut) Abort() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.tables == nil {
+		return
+	}
+	for _, t := range r.order {
+		f := r.tables[t]
+		if f == nil {
+			continue
+		}
+		f.tw.Abort()
+		for _, b := range f.bld {
+			b.Release()
+		}
+	}
+	r.tables = nil
 }
