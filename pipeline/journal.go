@@ -259,6 +259,9 @@ func (o *Out) switchIn(staged, pub, trash string) error {
 			if err := os.Rename(pub, trash); err != nil {
 				return fmt.Errorf("publish %s: %w", pub, err)
 			}
+			if err := o.event("old version moved away"); err != nil {
+				return err
+			}
 			had = false
 		} else if err != nil {
 			return fmt.Errorf("publish %s: %w", pub, err)
