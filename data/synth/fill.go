@@ -1,0 +1,417 @@
+package synth
+
+import (
+	"math"
+	"math/rand/v2"
+	"strconv"
+
+	"moatscore/data"
+)
+
+// Column positions the generator fills, by table.
+var (
+	coID        = col(data.Companies, "company_id")
+	coName      = col(data.Companies, "name")
+	coCountry   = col(data.Companies, "country")
+	coSector    = col(data.Companies, "sector")
+	coFounded   = col(data.Companies, "founded_year")
+	coEmployees = col(data.Companies, "employees")
+	coRevenue   = col(data.Companies, "revenue_usd")
+	coMargin    = col(data.Companies, "gross_margin")
+	coAPIDep    = col(data.Companies, "api_dependency_share")
+	coFallback  = col(data.Companies, "fallback_parity")
+	coSwitching = col(data.Companies, "switching_cost_weeks")
+	coAsOf      = col(data.Companies, "as_of")
+
+	muCompany  = col(data.ModelUsage, "company_id")
+	muProvider = col(data.ModelUsage, "provider")
+	muModel    = col(data.ModelUsage, "model")
+	muShare    = col(data.ModelUsage, "workload_share")
+	muSpend    = col(data.ModelUsage, "annual_spend_usd")
+	muAccess   = col(data.ModelUsage, "access")
+
+	daCompany     = col(data.DataAssets, "company_id")
+	daAsset       = col(data.DataAssets, "asset_id")
+	daName        = col(data.DataAssets, "name")
+	daDomain      = col(data.DataAssets, "domain")
+	daRecords     = col(data.DataAssets, "records")
+	daTokens      = col(data.DataAssets, "tokens")
+	daExclusivity = col(data.DataAssets, "exclusivity")
+	daRights      = col(data.DataAssets, "training_rights")
+	daRefresh     = col(data.DataAssets, "refresh_days")
+	daCapture     = col(data.DataAssets, "usage_capture_share")
+	daRepCost     = col(data.DataAssets, "replication_cost_usd")
+	daRepYears    = col(data.DataAssets, "replication_years")
+	daUpdated     = col(data.DataAssets, "last_updated")
+	daRegulated   = col(data.DataAssets, "regulated")
+
+	frCompany   = col(data.FundingRounds, "company_id")
+	frRound     = col(data.FundingRounds, "round_id")
+	frAnnounced = col(data.FundingRounds, "announced_on")
+	frStage     = col(data.FundingRounds, "stage")
+	frAmount    = col(data.FundingRounds, "amount_usd")
+	frPostMoney = col(data.FundingRounds, "post_money_usd")
+	frLead      = col(data.FundingRounds, "lead_investor")
+	frInvCountr = col(data.FundingRounds, "investor_country")
+)
+
+// company is what a company's child rows need to know of it.
+type company struct {
+	index      int
+	id         string
+	zone       string
+	sector     int
+	arch       archetype
+	archIndex  int
+	foundedDay int64
+	revenue    float64 // 0 when unknown
+}
+
+const (
+	daysPerYear = 365.25
+	// oldest is the earliest date a valid row carries (contract: 1900-01-01).
+	earliestValid = -25567 // 1900-01-01 in days since 1970-01-01
+)
+
+// fillCompany fills x with a valid company row for index i and id.
+func (g *generator) fillCompany(r *rand.Rand, x *row, i int, id string) company {
+	*x = row{}
+	m := g.mix
+	c := company{index: i, id: id}
+	ci := m.countryMix.pick(r)
+	c.zone = m.countryZone[ci]
+	c.sector = m.sectorMix.pick(r)
+	c.archIndex = m.archetypeMix.pick(r)
+	c.arch = archetypes[c.archIndex]
+
+	x.setStr(coID, id)
+	x.setStr(coName, companyName(r))
+	country := m.countries[ci]
+	if chance(r, 0.015) {
+		country = variant(r, country)
+	}
+	x.setStr(coCountry, country)
+	sec := sectors[c.sector]
+	if chance(r, 0.03) {
+		x.setStr(coSector, sec.display)
+	} else {
+		x.setStr(coSector, sec.id)
+	}
+
+	age := lognormal(r, 6, 0.7)
+	if chance(r, 0.03) {
+		age = between(r, 25, 150) // an incumbent that turned to AI
+	}
+	year := max(1800, g.runYear-int(age))
+	c.foundedDay = min(g.runDay, dayOf(year, 1, 1)+int64(r.IntN(365)))
+	if chance(r, 0.05) {
+		x.setNull(coFounded)
+	} else {
+		x.setNum(coFounded, int64(year))
+	}
+
+	employees := math.Max(1, math.Round(lognormal(r, 40*(1+age/10), 1.2)))
+	if chance(r, 0.05) {
+		x.setNull(coEmployees)
+	} else {
+		x.setNum(coEmployees, int64(employees))
+	}
+	if chance(r, 0.15) {
+		x.setNull(coRevenue)
+	} else {
+		c.revenue = round(employees*lognormal(r, 120e3, 0.8), 1000)
+		x.setFlt(coRevenue, c.revenue)
+	}
+	if chance(r, 0.10) {
+		x.setNull(coMargin)
+	} else {
+		x.setFlt(coMargin, round(math.Max(-0.8, math.Min(0.95, 0.55+0.25*r.NormFloat64())), 0.001))
+	}
+	x.setFlt(coAPIDep, round(between(r, c.arch.apiDepLo, c.arch.apiDepHi), 0.001))
+	if chance(r, 0.35) {
+		x.setNull(coFallback)
+	} else {
+		x.setFlt(coFallback, round(between(r, 0.3, 1), 0.01))
+	}
+	if chance(r, 0.2) {
+		x.setNull(coSwitching)
+	} else {
+		x.setFlt(coSwitching, round(lognormal(r, 8, 0.8), 0.1))
+	}
+	x.setNum(coAsOf, max(c.foundedDay, g.runDay-int64(r.IntN(365))))
+	return c
+}
+
+// usagePick is one (provider, model) pair of a company; model -1 is a
+// null model, provider -1 an unknown provider.
+type usagePick struct {
+	provider, model int
+	unknown         string
+}
+
+// pickUsage draws up to n distinct (provider, model) pairs.
+func (g *generator) pickUsage(r *rand.Rand, c *company, n int, picks []usagePick) []usagePick {
+	m := g.mix
+	picks = picks[:0]
+	pm := m.providersFor(c.zone)
+	for try := 0; len(picks) < n && try < 4*n; try++ {
+		var p usagePick
+		if chance(r, 0.03) {
+			p = usagePick{provider: -1, model: -1, unknown: unknownProviders[r.IntN(len(unknownProviders))]}
+		} else {
+			p.provider = pm.pick(r)
+			p.model = -1
+			if len(m.models[p.provider]) > 0 && !chance(r, 0.1) {
+				p.model = m.modelMix[p.provider].pick(r)
+			}
+		}
+		dup := false
+		for _, q := range picks {
+			dup = dup || q == p
+		}
+		if !dup {
+			picks = append(picks, p)
+		}
+	}
+	return picks
+}
+
+// shares draws n workload shares that sum to about 1: a few companies
+// report part of their workload, a few over-report it (over 1.01 the
+// shares are scaled down and the company is flagged).
+func shares(r *rand.Rand, n int, out []float64) []float64 {
+	out = out[:0]
+	var sum float64
+	for range n {
+		e := r.ExpFloat64()
+		out = append(out, e)
+		sum += e
+	}
+	scale := 1.0
+	switch u := r.Float64(); {
+	case u < 0.10:
+		scale = between(r, 0.5, 0.95)
+	case u < 0.16 && n > 1:
+		scale = between(r, 1.03, 1.15)
+	}
+	for i := range out {
+		out[i] = math.Min(1, round(out[i]/sum*scale, 0.0001))
+	}
+	return out
+}
+
+// fillUsage fills x with a valid model_usage row.
+func (g *generator) fillUsage(r *rand.Rand, x *row, c *company, p usagePick, share, budget float64) {
+	*x = row{}
+	m := g.mix
+	x.setStr(muCompany, c.id)
+	open := false
+	if p.provider < 0 {
+		x.setStr(muProvider, p.unknown)
+		if chance(r, 0.5) {
+			x.setNull(muModel)
+		} else {
+			x.setStr(muModel, p.unknown+"-v"+strconv.Itoa(1+r.IntN(3)))
+		}
+	} else {
+		prov := m.providers[p.provider]
+		x.setStr(muProvider, prov.ID)
+		if p.model < 0 {
+			x.setNull(muModel)
+			open = prov.OpenWeights && !prov.ClosedAPI
+		} else {
+			md := m.models[p.provider][p.model]
+			x.setStr(muModel, md.ID)
+			open = md.OpenWeights
+		}
+	}
+	x.setFlt(muShare, share)
+	access := "api"
+	if open && chance(r, c.arch.selfHost) {
+		access = "self_hosted"
+		if chance(r, 0.25) {
+			access = "on_prem"
+		}
+	}
+	if chance(r, 0.01) {
+		x.setStr(muAccess, variant(r, access))
+	} else {
+		x.setStr(muAccess, access)
+	}
+	if chance(r, 0.1) {
+		x.setNull(muSpend)
+	} else {
+		spend := budget * share
+		if access != "api" {
+			spend *= 0.6 // hosting instead of API fees
+		}
+		x.setFlt(muSpend, round(spend, 100))
+	}
+}
+
+// aiBudget is a company's yearly spend on models.
+func aiBudget(r *rand.Rand, c *company) float64 {
+	if c.revenue > 0 {
+		return c.revenue * math.Min(0.8, lognormal(r, 0.05, 0.9))
+	}
+	return lognormal(r, 300e3, 1.2)
+}
+
+var (
+	exclusivities = []string{"owned", "exclusive_license", "nonexclusive_license", "public"}
+	rights        = []string{"clear", "partial", "unclear", "none"}
+	rightsMix     = newWeighted([]float64{50, 20, 20, 10})
+	refreshDays   = []float64{1, 7, 30, 90, 365}
+)
+
+// fillAsset fills x with a valid data_assets row, the k-th of company c.
+func (g *generator) fillAsset(r *rand.Rand, x *row, c *company, k int) {
+	*x = row{}
+	m := g.mix
+	x.setStr(daCompany, c.id)
+	x.setStr(daAsset, childID(c.id, 'A', k+1))
+	var domain string
+	di := -1
+	sec := sectors[c.sector]
+	switch u := r.Float64(); {
+	case u < 0.01:
+		domain = extraDomains[r.IntN(len(extraDomains))] // free text of no reference
+	case u < 0.66:
+		if i, ok := m.domainIndex[sec.domains[r.IntN(len(sec.domains))]]; ok {
+			di = i
+		}
+	}
+	if domain == "" && di < 0 {
+		di = r.IntN(len(m.domainIDs))
+	}
+	refSize := 1e6
+	if di >= 0 {
+		domain, refSize = m.domainIDs[di], m.domainSize[di]
+	}
+	x.setStr(daDomain, domain)
+	if chance(r, 0.1) {
+		x.setNull(daName)
+	} else {
+		x.setStr(daName, title(domain)+" "+assetWords[r.IntN(len(assetWords))]+" "+strconv.Itoa(g.runYear-r.IntN(12)))
+	}
+	records := math.Max(0, math.Round(lognormal(r, refSize/300, 2)))
+	records = math.Min(records, 1e13)
+	x.setNum(daRecords, int64(records))
+	if chance(r, 0.4) {
+		x.setNull(daTokens)
+	} else {
+		x.setNum(daTokens, int64(math.Min(1e15, math.Round(records*lognormal(r, 300, 1)))))
+	}
+	ex := m.exclusivityMix[c.archIndex].pick(r)
+	x.setStr(daExclusivity, maybeVariant(r, exclusivities[ex]))
+	x.setStr(daRights, maybeVariant(r, rights[rightsMix.pick(r)]))
+	if chance(r, 0.3) {
+		x.setNull(daRefresh)
+	} else {
+		x.setFlt(daRefresh, refreshDays[r.IntN(len(refreshDays))])
+	}
+	if chance(r, 0.2) {
+		x.setNull(daCapture)
+	} else {
+		u := r.Float64()
+		x.setFlt(daCapture, round(u*u, 0.001))
+	}
+	if chance(r, 0.25) {
+		x.setNull(daRepCost)
+	} else {
+		x.setFlt(daRepCost, round(lognormal(r, 2e6, 1.5), 1000))
+	}
+	if chance(r, 0.3) {
+		x.setNull(daRepYears)
+	} else {
+		x.setFlt(daRepYears, round(lognormal(r, 1.5, 0.7), 0.1))
+	}
+	oldest := max(c.foundedDay, g.runDay-20*365, earliestValid)
+	x.setNum(daUpdated, max(oldest, g.runDay-int64(r.ExpFloat64()*120)))
+	switch {
+	case chance(r, 0.1):
+		x.setNull(daRegulated)
+	case domain == "healthcare" || domain == "finance" || domain == "insurance":
+		x.setBool(daRegulated, chance(r, 0.6))
+	default:
+		x.setBool(daRegulated, chance(r, 0.15))
+	}
+}
+
+// maybeVariant respells an enum value once in a hundred rows.
+func maybeVariant(r *rand.Rand, s string) string {
+	if chance(r, 0.01) {
+		return variant(r, s)
+	}
+	return s
+}
+
+// rounds draws the dates and stages of a company's funding rounds, oldest
+// first, all before the run date.
+func (g *generator) rounds(r *rand.Rand, c *company, n int, days []int64, stageOf []int) ([]int64, []int) {
+	days, stageOf = days[:0], stageOf[:0]
+	st := 0
+	if chance(r, 0.5) {
+		st = 1
+	}
+	if c.foundedDay < g.runDay-12*365 {
+		st += r.IntN(4) // an older company raises later rounds
+	}
+	t := max(c.foundedDay, g.runDay-15*365) + int64(r.IntN(2*365))
+	for k := 0; k < n && st < len(stages); k++ {
+		if t >= g.runDay {
+			break
+		}
+		days = append(days, t)
+		stageOf = append(stageOf, st)
+		st++
+		next := t + int64(between(r, 0.5, 2.5)*daysPerYear)
+		if next >= g.runDay {
+			next = t + int64(float64(g.runDay-t)*between(r, 0.2, 0.9))
+		}
+		if next <= t {
+			break
+		}
+		t = next
+	}
+	return days, stageOf
+}
+
+// fillRound fills x with a valid funding_rounds row.
+func (g *generator) fillRound(r *rand.Rand, x *row, c *company, k int, announced int64, st int) {
+	*x = row{}
+	x.setStr(frCompany, c.id)
+	x.setStr(frRound, childID(c.id, 'R', k+1))
+	x.setNum(frAnnounced, announced)
+	s := stages[st]
+	if chance(r, 0.03) {
+		x.setStr(frStage, s.display)
+	} else {
+		x.setStr(frStage, s.id)
+	}
+	amount := round(lognormal(r, s.median, 0.6), 10000)
+	if chance(r, 0.05) {
+		x.setNull(frAmount)
+	} else {
+		x.setFlt(frAmount, amount)
+	}
+	if chance(r, 0.2) {
+		x.setNull(frPostMoney)
+	} else {
+		dilution := between(r, 0.08, 0.3)
+		if s.id == "ipo" {
+			dilution = between(r, 0.05, 0.2)
+		}
+		x.setFlt(frPostMoney, round(amount/dilution, 10000))
+	}
+	if chance(r, 0.1) {
+		x.setNull(frLead)
+	} else {
+		x.setStr(frLead, investors[r.IntN(len(investors))])
+	}
+	if chance(r, 0.15) {
+		x.setNull(frInvCountr)
+	} else {
+		x.setStr(frInvCountr, investorCountries[r.IntN(len(investorCountries))])
+	}
+}
