@@ -45,7 +45,6 @@ var RejectsSchema = func() *arrow.Schema {
 	for i, c := range rejectsColumns {
 		fields[i] = arrow.Field{
 			Name: c.name, Type: c.typ,
-			Nullable: c.name == "value",
 			Metadata: arrow.NewMetadata([]string{"description"}, []string{c.desc}),
 		}
 	}
