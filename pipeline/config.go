@@ -123,7 +123,9 @@ func keyErr(key, format string, args ...any) error {
 func (c *Config) Validate() error {
 	var errs []error
 	add := func(err error) {
-		if err != nil {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			errs = append(errs, j.Unwrap()...)
+		} else if err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -290,7 +290,7 @@ func ingestTable(ctx context.Context, mem memory.Allocator, ts *TableSummary, ro
 			t.Name, acc.RowsIn, acc.Accepted, acc.Rejected)
 	}
 	log.Info("table checked", "files", len(files), "rows", acc.RowsIn, "accepted", acc.Accepted,
-		"rejected", acc.Rejected, "elapsed", ts.Elapsed.Round(time.Millisecond))
+		"rejected", acc.Rejected, "elapsed", ts.Elapsed.Round(time.Millisecond).String())
 	return nil
 }
 

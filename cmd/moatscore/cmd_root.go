@@ -88,7 +88,7 @@ func newRootCmd(a *app) *cobra.Command {
 
 	root.AddCommand(
 		newConfigCmd(a),
-		// newGenerateCmd(a),
+		newGenerateCmd(a),
 		newSchemaCmd(a),
 		newValidateCmd(a),
 	)

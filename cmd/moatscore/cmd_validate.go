@@ -149,7 +149,7 @@ func writeValidateText(w io.Writer, cfg *pipeline.Config, sum *pipeline.IngestSu
 	}
 	if len(warns.rows) > 0 {
 		warns.left = map[int]bool{1: true}
-		b.WriteString("\nWARNINGS (rows kept)\n")
+		b.WriteString("\nWARNINGS (rows kept; shares_scaled counts companies)\n")
 		warns.write(&b, "")
 	}
 	if len(ignored.rows) > 0 {
