@@ -1,0 +1,506 @@
+package valuation
+
+import (
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"moatscore/data"
+)
+
+// Result is the model's output for one run.
+type Result struct {
+	// Scores has one row per company in company-index order; its columns
+	// are Model.ScoreColumns.
+	Scores arrow.RecordBatch
+	// Scenarios has one row per company and scenario, company-major
+	// (row = company index × number of scenarios + scenario position);
+	// its columns are Model.ScenarioColumns.
+	Scenarios arrow.RecordBatch
+	// SharesScaled is the number of companies whose workload shares were
+	// scaled down to 1.
+	SharesScaled int
+	// UnknownProviders lists the provider ids not in the reference data,
+	// in order of first sight.
+	UnknownProviders []string
+}
+
+// Release releases both records.
+func (r *Result) Release() {
+	if r.Scores != nil {
+		r.Scores.Release()
+		r.Scores = nil
+	}
+	if r.Scenarios != nil {
+		r.Scenarios.Release()
+		r.Scenarios = nil
+	}
+}
+
+// Labels of the coded string columns.
+var (
+	bandLabels        = []string{"low", "moderate", "high", "severe"}
+	ratingLabels      = []string{"none", "narrow", "wide"}
+	uncertaintyLabels = []string{"low", "medium", "high", "very_high"}
+)
+
+// Bands of the wrapper exposure.
+const (
+	BandLow      = "low"
+	BandModerate = "moderate"
+	BandHigh     = "high"
+	BandSevere   = "severe"
+)
+
+// Moat ratings.
+const (
+	RatingNone   = "none"
+	RatingNarrow = "narrow"
+	RatingWide   = "wide"
+)
+
+// Evaluate scores every company of the aggregator and runs the scenarios,
+// in parallel over ranges of companies; the output bits do not depend on
+// the parallelism.
+func (m *Model) Evaluate(mem memory.Allocator, a *Aggregator) (*Result, error) {
+	return m.evaluate(mem, a, runtime.GOMAXPROCS(0))
+}
+
+// evaluation holds the inputs and output columns of one Evaluate.
+type evaluation struct {
+	m *Model
+	a *Aggregator
+	p *params
+	f wxInputs
+
+	wxVal, wxCon, dmVal, dmCon []*fixedOut[float64]
+
+	wx, dm, net                  *fixedOut[float64]
+	valuation, adjusted, adjUSD  *fixedOut[float64]
+	adjPct                       *fixedOut[float64]
+	pct                          [4]*fixedOut[float64] // wx sector, wx zone, dm sector, dm zone
+	workload, apiSpend           *fixedOut[float64]
+	roundDate                    *fixedOut[arrow.Date32]
+	age                          *fixedOut[int32]
+	usageRows, assetRows, rounds *fixedOut[int32]
+	exclusive, notClear          *fixedOut[int32]
+	rejected, flagged            *fixedOut[int32]
+	thin, scaled                 *boolOut
+
+	zone, band, rating, unc, reasons, stage []int32
+	scaledCount                             []int // per range
+
+	// scenarios, company-major
+	sIndex                      *fixedOut[int32]
+	sWX, sChange                *fixedOut[float64]
+	sAdjusted, sValChange, sRAR *fixedOut[float64]
+	sBand                       []int32
+}
+
+func (m *Model) evaluate(mem memory.Allocator, a *Aggregator, workers int) (*Result, error) {
+	n, ns := a.n, len(m.scen)
+	apiDep, err := float64Of(a.companies, data.TableCompanies, "api_dependency_share")
+	if err != nil {
+		return nil, err
+	}
+	fallback, _ := float64Of(a.companies, data.TableCompanies, "fallback_parity")
+	revenue, _ := float64Of(a.companies, data.TableCompanies, "revenue_usd")
+	e := &evaluation{
+		m: m, a: a, p: &m.p,
+		f: wxInputs{apiDependency: apiDep, fallbackParity: fallback, revenue: revenue, u: a.usage,
+			scale: make([]float64, n), hhi: make([]float64, n)},
+	}
+	f64s := func(nullable bool) *fixedOut[float64] { return newFixed[float64](mem, f64, n, nullable) }
+	i32s := func() *fixedOut[int32] { return newFixed[int32](mem, i32, n, false) }
+	for range m.wx {
+		e.wxVal = append(e.wxVal, f64s(false))
+		e.wxCon = append(e.wxCon, f64s(false))
+	}
+	for range m.dm {
+		e.dmVal = append(e.dmVal, f64s(false))
+		e.dmCon = append(e.dmCon, f64s(false))
+	}
+	e.wx, e.dm, e.net = f64s(false), f64s(false), f64s(false)
+	e.valuation, e.adjusted, e.adjUSD, e.adjPct = f64s(true), f64s(true), f64s(true), f64s(true)
+	for k := range e.pct {
+		e.pct[k] = f64s(false)
+	}
+	e.workload, e.apiSpend = f64s(false), f64s(false)
+	e.roundDate = newFixed[arrow.Date32](mem, date, n, true)
+	e.age = newFixed[int32](mem, i32, n, true)
+	e.usageRows, e.assetRows, e.rounds = i32s(), i32s(), i32s()
+	e.exclusive, e.notClear, e.rejected, e.flagged = i32s(), i32s(), i32s(), i32s()
+	e.thin, e.scaled = newBool(mem, n), newBool(mem, n)
+	e.zone, e.band, e.rating = make([]int32, n), make([]int32, n), make([]int32, n)
+	e.unc, e.reasons, e.stage = make([]int32, n), make([]int32, n), make([]int32, n)
+	e.sIndex = newFixed[int32](mem, i32, n*ns, false)
+	e.sWX, e.sChange = newFixed[float64](mem, f64, n*ns, false), newFixed[float64](mem, f64, n*ns, false)
+	e.sAdjusted = newFixed[float64](mem, f64, n*ns, true)
+	e.sValChange = newFixed[float64](mem, f64, n*ns, true)
+	e.sRAR = newFixed[float64](mem, f64, n*ns, true)
+	e.sBand = make([]int32, n*ns)
+
+	if workers < 1 {
+		workers = 1
+	}
+	chunk := (n + workers - 1) / workers
+	chunk = (chunk + 63) &^ 63 // validity bytes never shared between ranges
+	if chunk == 0 {
+		chunk = 64
+	}
+	nr := (n + chunk - 1) / chunk
+	e.scaledCount = make([]int, nr)
+	var wg sync.WaitGroup
+	for r := 0; r < nr; r++ {
+		lo, hi := r*chunk, min((r+1)*chunk, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.scaledCount[r] = e.evalRange(lo, hi)
+		}()
+	}
+	wg.Wait()
+
+	e.percentiles(workers)
+	return e.result(mem), nil
+}
+
+// wxInputs are the per-company inputs of the wrapper exposure kernels.
+type wxInputs struct {
+	apiDependency, fallbackParity, revenue f64col
+	u                                      []usageAgg
+	scale                                  []float64 // workload scale k
+	hhi                                    []float64 // Σ (API workload per provider)², before scaling
+}
+
+// ShareTolerance: workload shares summing to more than 1 + ShareTolerance
+// are scaled down to 1.
+const ShareTolerance = 0.01
+
+// evalRange scores companies lo..hi-1 and returns how many had their
+// shares scaled.
+func (e *evaluation) evalRange(lo, hi int) int {
+	m, a, p, f := e.m, e.a, e.p, &e.f
+	scaled := 0
+	for i := lo; i < hi; i++ {
+		g := &a.usage[i]
+		k := 1.0
+		if g.total > 1+ShareTolerance {
+			k = 1 / g.total
+			scaled++
+			e.scaled.set(i, true)
+		}
+		f.scale[i] = k
+		f.hhi[i] = a.hhi(i, g)
+	}
+
+	// wrapper exposure: components, contributions, and their sum in
+	// declaration order
+	wx := e.wx.v
+	for i := lo; i < hi; i++ {
+		wx[i] = 0
+	}
+	for k, d := range wxDecls {
+		x, con, c := e.wxVal[k].v, e.wxCon[k].v, m.wxCoef[k]
+		d.kernel(p, f, lo, hi, x)
+		for i := lo; i < hi; i++ {
+			con[i] = c * x[i]
+			wx[i] += con[i]
+		}
+	}
+	for i := lo; i < hi; i++ {
+		wx[i] = clampScore(wx[i])
+	}
+
+	// data moat
+	dm := e.dm.v
+	for i := lo; i < hi; i++ {
+		g := &a.assets[i]
+		d := 0.0
+		if g.l > 0 {
+			d = clampScore(100 * (1 - math.Exp(-g.l)))
+		}
+		dm[i] = d
+		for k := range e.dmCon {
+			if g.l > 0 {
+				e.dmCon[k].v[i] = d * (g.contrib[k] / g.l)
+				e.dmVal[k].v[i] = g.value[k] / g.l
+			} else {
+				e.dmCon[k].v[i], e.dmVal[k].v[i] = 0, 0
+			}
+		}
+	}
+
+	cfg := &m.cfg
+	t := m.ref2
+	for i := lo; i < hi; i++ {
+		w, d := wx[i], dm[i]
+		e.net.v[i] = d - w
+		e.zone[i] = int32(t.countryZone[a.country[i]])
+		e.band[i] = m.bandOf(w)
+		as := &a.assets[i]
+		e.rating[i] = m.ratingOf(d, w, as.exclusive)
+		e.thin.set(i, w >= cfg.ThinWrapper.MinWX && d < cfg.ThinWrapper.MaxDM)
+
+		g := &a.usage[i]
+		e.workload.v[i] = g.total
+		e.apiSpend.v[i] = g.spend
+		e.usageRows.v[i] = g.rows
+		e.assetRows.v[i] = as.rows
+		e.exclusive.v[i] = as.exclusive
+		e.notClear.v[i] = as.notClear
+		rd := &a.rounds[i]
+		e.rounds.v[i] = rd.rows
+		e.rejected.v[i] = a.rejected[i]
+		e.flagged.v[i] = a.flagged[i]
+
+		// valuation
+		e.stage[i] = rd.stage
+		hasV := rd.date != noDate
+		if hasV {
+			factor := m.factor(d, w)
+			v := rd.post
+			adj := v * factor
+			e.valuation.v[i] = v
+			e.roundDate.v[i] = arrow.Date32(rd.date)
+			e.age.v[i] = m.runDay - rd.date
+			e.adjusted.v[i] = adj
+			e.adjUSD.v[i] = adj - v
+			e.adjPct.v[i] = 100 * (factor - 1)
+		} else {
+			e.valuation.null(i)
+			e.roundDate.null(i)
+			e.age.null(i)
+			e.adjusted.null(i)
+			e.adjUSD.null(i)
+			e.adjPct.null(i)
+		}
+
+		mask := m.uncertaintyMask(e, i, hasV)
+		e.reasons[i] = int32(mask)
+		e.unc[i] = m.uncertaintyLevel(mask)
+	}
+
+	e.scenarios(lo, hi)
+	return scaled
+}
+
+func clampScore(v float64) float64 {
+	v += 0 // no negative zero
+	if v > 100 {
+		return 100
+	}
+	if v >= 0 {
+		return v
+	}
+	return 0
+}
+
+func (m *Model) bandOf(wx float64) int32 {
+	b := m.cfg.WX.Bands
+	switch {
+	case wx < b.Moderate:
+		return 0
+	case wx < b.High:
+		return 1
+	case wx < b.Severe:
+		return 2
+	}
+	return 3
+}
+
+func (m *Model) ratingOf(dm, wx float64, exclusive int32) int32 {
+	r := m.cfg.Rating
+	switch {
+	case dm >= r.WideMinDM && exclusive > 0 && wx < r.WideMaxWX:
+		return 2
+	case dm >= r.NarrowMinDM:
+		return 1
+	}
+	return 0
+}
+
+// factor is V_adj ÷ V: (1 + p·(DM − 50)/50) × (1 − d·WX/100).
+func (m *Model) factor(dm, wx float64) float64 {
+	return (1 + m.cfg.Premium*(dm-50)/50) * (1 - m.cfg.Discount*wx/100)
+}
+
+// scenarios scores companies lo..hi-1 under every scenario.
+func (e *evaluation) scenarios(lo, hi int) {
+	m, a, f := e.m, e.a, &e.f
+	ns := len(m.scen)
+	if ns == 0 {
+		return
+	}
+	t := m.ref2
+	var x [16]float64 // component values of one company
+	nc := len(m.wx)
+	for i := lo; i < hi; i++ {
+		g := &a.usage[i]
+		rd := &a.rounds[i]
+		base := e.wx.v[i]
+		baseAdj := e.adjusted.v[i]
+		hasV := rd.date != noDate
+		rev, revOK := f.revenue.v[i], f.revenue.ok(i)
+		for s := range m.scen {
+			sc := &m.scen[s]
+			row := i*ns + s
+			for k := 0; k < nc; k++ {
+				x[k] = e.wxVal[k].v[i]
+			}
+			rar, rarOK := 0.0, true
+			hit := 0.0 // raw API workload the shock hits (cut-off, deprecation)
+			switch sc.kind {
+			case KindProviderPrice:
+				extra := (sc.factor - 1) * a.scA[s][i]
+				x[iCostBurden] = costBurden(e.p, g.spend+extra, f.revenue, i)
+				rar = math.Max(extra, 0)
+				if revOK && rar > rev {
+					rar = rev
+				}
+			case KindZoneCutoff:
+				if t.countryScen[a.country[i]]&(1<<s) != 0 {
+					x[iJurisdiction] = clamp01((g.jur - a.scB[s][i] + a.scA[s][i]) * f.scale[i])
+					hit = a.scA[s][i]
+				}
+			case KindDeprecateModels:
+				x[iDeprecation] = clamp01((g.dep - a.scB[s][i] + a.scA[s][i]) * f.scale[i])
+				hit = a.scA[s][i]
+			}
+			if sc.kind != KindProviderPrice {
+				switch {
+				case hit <= 0 || g.api <= 0:
+					rar = 0
+				case !revOK:
+					rarOK = false
+				default:
+					rar = math.Max(rev, 0) * x[iAPIDependency] * math.Min(hit/g.api, 1) * x[iFallbackGap]
+				}
+			}
+			w := 0.0
+			for k := 0; k < nc; k++ {
+				w += m.wxCoef[k] * x[k]
+			}
+			w = clampScore(w)
+			e.sIndex.v[row] = int32(i)
+			e.sWX.v[row] = w
+			e.sChange.v[row] = w - base
+			e.sBand[row] = m.bandOf(w)
+			if rarOK {
+				e.sRAR.v[row] = rar
+			} else {
+				e.sRAR.null(row)
+			}
+			if hasV {
+				adj := rd.post * m.factor(e.dm.v[i], w)
+				e.sAdjusted.v[row] = adj
+				e.sValChange.v[row] = adj - baseAdj
+			} else {
+				e.sAdjusted.null(row)
+				e.sValChange.null(row)
+			}
+		}
+	}
+}
+
+// Positions of the components the scenarios and revenue at risk read.
+var (
+	iAPIDependency = wxIndex("api_dependency")
+	iCostBurden    = wxIndex("cost_burden")
+	iFallbackGap   = wxIndex("fallback_gap")
+	iJurisdiction  = wxIndex("jurisdiction")
+	iDeprecation   = wxIndex("deprecation")
+)
+
+func wxIndex(id string) int {
+	for i, d := range wxDecls {
+		if d.id == id {
+			return i
+		}
+	}
+	panic("valuation: no wrapper exposure component " + id)
+}
+
+// result assembles the output records.
+func (e *evaluation) result(mem memory.Allocator) *Result {
+	m, a := e.m, e.a
+	zones := zoneNames[:]
+	var stages []string = a.stages
+	cols := []arrow.Array{
+		stringsOf(mem, e.zone, zones),
+		e.wx.array(),
+		stringsOf(mem, e.band, bandLabels),
+		e.dm.array(),
+		e.net.array(),
+		stringsOf(mem, e.rating, ratingLabels),
+		e.thin.array(),
+		stringsOf(mem, e.unc, uncertaintyLabels),
+		stringsOf(mem, e.reasons, m.reasons),
+		e.valuation.array(),
+		e.roundDate.array(),
+		stringsOf(mem, e.stage, stages),
+		e.age.array(),
+		e.adjusted.array(),
+		e.adjUSD.array(),
+		e.adjPct.array(),
+		e.pct[0].array(), e.pct[1].array(), e.pct[2].array(), e.pct[3].array(),
+		e.workload.array(),
+		e.scaled.array(),
+		e.apiSpend.array(),
+		e.usageRows.array(),
+		e.assetRows.array(),
+		e.exclusive.array(),
+		e.notClear.array(),
+		e.rounds.array(),
+		e.rejected.array(),
+		e.flagged.array(),
+	}
+	for k := range m.wx {
+		cols = append(cols, e.wxVal[k].array(), e.wxCon[k].array())
+	}
+	for k := range m.dm {
+		cols = append(cols, e.dmVal[k].array(), e.dmCon[k].array())
+	}
+	meta := map[string]string{"model_version": Version}
+	scores := array.NewRecordBatch(schemaOf(m.ScoreColumns(), meta), cols, int64(a.n))
+	for _, c := range cols {
+		c.Release()
+	}
+
+	ns := len(m.scen)
+	names := m.Scenarios()
+	kinds := make([]string, ns)
+	nameCodes := make([]int32, a.n*ns)
+	kindCodes := make([]int32, a.n*ns)
+	for s, sc := range m.scen {
+		kinds[s] = sc.kind
+	}
+	for r := range nameCodes {
+		nameCodes[r] = int32(r % ns)
+		kindCodes[r] = int32(r % ns)
+	}
+	scols := []arrow.Array{
+		e.sIndex.array(),
+		stringsOf(mem, nameCodes, names),
+		stringsOf(mem, kindCodes, kinds),
+		e.sWX.array(),
+		stringsOf(mem, e.sBand, bandLabels),
+		e.sChange.array(),
+		e.sAdjusted.array(),
+		e.sValChange.array(),
+		e.sRAR.array(),
+	}
+	scen := array.NewRecordBatch(schemaOf(m.ScenarioColumns(), meta), scols, int64(a.n*ns))
+	for _, c := range scols {
+		c.Release()
+	}
+	scaled := 0
+	for _, c := range e.scaledCount {
+		scaled += c
+	}
+	return &Result{Scores: scores, Scenarios: scen, SharesScaled: scaled, UnknownProviders: a.UnknownProviders()}
+}
