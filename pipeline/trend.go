@@ -40,7 +40,8 @@ const (
 
 // NamedFloats is a named float64 column.
 type NamedFloats struct {
-	Name   string
+	Name   string // the column's name in the scores
+	Label  string // what top_mover says when this column moved most; "" means Name
 	Values *array.Float64
 }
 
@@ -96,7 +97,11 @@ func CompareRun(ctx context.Context, mem memory.Allocator, files []string, runDa
 	t := NewTrend(in.Rows)
 	t.PreviousRunDate = runDate
 	for _, c := range in.Contributions {
-		t.moverNames = append(t.moverNames, c.Name)
+		label := c.Label
+		if label == "" {
+			label = c.Name
+		}
+		t.moverNames = append(t.moverNames, label)
 	}
 	for _, path := range files {
 		if err := t.compareFile(ctx, mem, path, in); err != nil {

@@ -86,7 +86,7 @@ func TestCompareRun(t *testing.T) {
 		WrapperExposure: wx,
 		DataMoat:        dm,
 		Rank:            []int32{1, 2, 4, 3},
-		Contributions:   []NamedFloats{{"wx_api_contribution", cWX}, {"dm_scale_contribution", cDM}},
+		Contributions:   []NamedFloats{{Name: "wx_api_contribution", Label: "wx_api", Values: cWX}, {Name: "dm_scale_contribution", Values: cDM}},
 	}
 	tr, err := CompareRun(context.Background(), mem, []string{path}, "2026-01-01", in)
 	if err != nil {
@@ -108,8 +108,8 @@ func TestCompareRun(t *testing.T) {
 		trend, topMover    string
 	}{
 		{id: "b", wxChange: "0", dmChange: "2", rankChange: "1", trend: TrendUp, topMover: "dm_scale_contribution"},
-		{id: "a", wxChange: "0.5", dmChange: "0", rankChange: "-1", trend: TrendStable, topMover: "wx_api_contribution"},
-		{id: "c", wxChange: "5", dmChange: "0", rankChange: "-1", trend: TrendDown, topMover: "wx_api_contribution"},
+		{id: "a", wxChange: "0.5", dmChange: "0", rankChange: "-1", trend: TrendStable, topMover: "wx_api"},
+		{id: "c", wxChange: "5", dmChange: "0", rankChange: "-1", trend: TrendDown, topMover: "wx_api"},
 		{id: "new", wxChange: "(null)", dmChange: "(null)", rankChange: "(null)", trend: TrendNew, topMover: "(null)"},
 	}
 	for row, tt := range tests {
