@@ -50,7 +50,8 @@ func validDataset(name string) bool { return slices.Contains(datasets, name) }
 // Out is an output root: the published datasets, their lock, and the
 // staging area of the run in progress. Its methods that change OUT (Stage,
 // Publish, Fail, Prune) need the lock (see Lock); the ones that read it
-// (Published, Latest, Path) do not.
+// (Published, Latest, Path) do not. An Out serves one run: Lock and its
+// release function are safe for concurrent use, the other methods are not.
 type Out struct {
 	root string
 	log  *slog.Logger

@@ -72,6 +72,12 @@ func (s *Staging) Dir(dataset string) string {
 	return filepath.Join(s.dir, dataset, partition(s.date))
 }
 
+// ManifestPath returns where the run writes its manifest:
+// Dir(DatasetRuns)/manifest.json. Publish needs it.
+func (s *Staging) ManifestPath() string {
+	return filepath.Join(s.Dir(DatasetRuns), ManifestName)
+}
+
 // RunID returns the run id the staging folder was made for.
 func (s *Staging) RunID() string { return s.runID }
 
@@ -119,7 +125,7 @@ func (o *Out) Publish(s *Staging) error {
 	if err := o.checkStaging(s, "publish"); err != nil {
 		return err
 	}
-	manifest := filepath.Join(s.Dir(DatasetRuns), ManifestName)
+	manifest := s.ManifestPath()
 	if ok, err := exists(manifest); err != nil || !ok {
 		if err == nil {
 			err = fmt.Errorf("no manifest at %s", manifest)
