@@ -103,7 +103,8 @@ type refIndex struct {
 	// zones of the two-letter upper-case codes, by (c0-'A')*26 + c1-'A':
 	// 0 when not a country, else 1 + the zone's position in zoneIDs.
 	letters  [26 * 26]uint8
-	position [26 * 26]int16 // 1 + the country's position in Countries; 0 when none
+	position [26 * 26]int16 // 1 + the country's position in codes; 0 when none
+	codes    []string       // the countries' codes
 	regimes  map[string]*regimeIndex
 	risk     map[[2]string]float64
 	domains  map[string]int32
@@ -177,7 +178,8 @@ func (r *Reference) index() *refIndex {
 		}
 		if k, ok := letterKey(c.Code); ok && ix.position[k] == 0 {
 			ix.letters[k] = zoneCode(c.Zone)
-			ix.position[k] = int16(i + 1)
+			ix.codes = append(ix.codes, c.Code)
+			ix.position[k] = int16(len(ix.codes))
 		}
 	}
 	for _, t := range r.Regimes {
@@ -215,6 +217,10 @@ func letterKey(code string) (int, bool) {
 // countryCode returns the canonical code of a country given in any case,
 // with spaces around it, without allocating; false when it is not a country.
 func (r *Reference) countryCode(s string) (string, bool) {
+	return r.index().countryCode(s)
+}
+
+func (ix *refIndex) countryCode(s string) (string, bool) {
 	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t' || s[0] == '\n' || s[0] == '\r') {
 		s = s[1:]
 	}
@@ -225,14 +231,14 @@ func (r *Reference) countryCode(s string) (string, bool) {
 		return "", false
 	}
 	a, b := s[0]&^0x20, s[1]&^0x20 // ASCII upper case
-	if a < 'A' || a > 'Z' || b < 'A' || b > 'Z' || s[0] < 'A' || s[1] < 'A' {
+	if a < 'A' || a > 'Z' || b < 'A' || b > 'Z' {
 		return "", false
 	}
-	p := r.index().position[int(a-'A')*26+int(b-'A')]
+	p := ix.position[int(a-'A')*26+int(b-'A')]
 	if p == 0 {
 		return "", false
 	}
-	return r.Countries[p-1].Code, true
+	return ix.codes[p-1], true
 }
 
 // Provider returns the provider of that id (a lowercase slug).

@@ -166,6 +166,7 @@ func (v *validator) allocator() memory.Allocator {
 // batchState is the validation state of one batch.
 type batchState struct {
 	v       *validator
+	ix      *refIndex
 	b       *Batch
 	n       int
 	verdict []int32 // per row: 0 accepted so far, k > 0 rejected by rejects[k-1]
@@ -184,7 +185,7 @@ func (v *validator) begin(b *Batch) *batchState {
 			panic(fmt.Sprintf("data: %s batch column %d is %s, want %s %s", v.t.Name, i, rec.Column(i).DataType(), c.Name, c.Kind.ArrowType()))
 		}
 	}
-	s := &batchState{v: v, b: b, n: int(rec.NumRows())}
+	s := &batchState{v: v, ix: v.ref.index(), b: b, n: int(rec.NumRows())}
 	s.verdict = make([]int32, s.n)
 	s.cols = make([]arrow.Array, len(v.t.Columns))
 	for _, is := range b.Issues {
@@ -326,7 +327,6 @@ func (s *batchState) columns() {
 func (s *batchState) stringColumn(i int, c *Column, a *array.String) {
 	required := c.Required && !c.Key // key columns were checked for null_key
 	changed := false
-	ref := s.v.ref
 	for row := 0; row < s.n; row++ {
 		if s.verdict[row] != 0 {
 			continue
@@ -378,7 +378,7 @@ func (s *batchState) stringColumn(i int, c *Column, a *array.String) {
 				}
 				continue
 			}
-			code, ok := ref.countryCode(v)
+			code, ok := s.ix.countryCode(v)
 			if !ok {
 				s.reject(row, c.Name, v, ReasonBadCountry, fmt.Sprintf("%s %q is not an ISO 3166-1 alpha-2 code", c.Name, v))
 			} else if code != v {
@@ -422,7 +422,6 @@ func (s *batchState) normalize(c *Column, a *array.String) arrow.Array {
 	defer b.Release()
 	b.Reserve(s.n)
 	b.ReserveData(len(a.ValueBytes()))
-	ref := s.v.ref
 	for row := 0; row < s.n; row++ {
 		if a.IsNull(row) {
 			b.AppendNull()
@@ -437,7 +436,7 @@ func (s *batchState) normalize(c *Column, a *array.String) arrow.Array {
 		case Slug:
 			v = NormalizeSlug(v)
 		case ISOCountry:
-			if code, ok := ref.countryCode(v); ok {
+			if code, ok := s.ix.countryCode(v); ok {
 				v = code
 			}
 		case ProviderID:
@@ -621,6 +620,10 @@ func (v *CompanyValidator) Check(b *Batch) *Checked {
 	ids := b.Record.Column(0).(*array.String)
 	set := v.set
 	company := make([]int32, 0, s.n)
+	// The ids kept are cut from one copy of the batch's id bytes: one
+	// allocation per batch, not one per company.
+	var keep string
+	offs := ids.ValueOffsets()
 	for row := 0; row < s.n; row++ {
 		id := ids.Value(row)
 		if s.verdict[row] != 0 {
@@ -637,7 +640,10 @@ func (v *CompanyValidator) Check(b *Batch) *Checked {
 			s.reject(row, v.keyName, id, ReasonDuplicateKey, fmt.Sprintf("company_id %q was already seen: the first occurrence is kept", id))
 			continue
 		}
-		id = strings.Clone(id)
+		if keep == "" {
+			keep = strings.Clone(string(ids.ValueBytes()))
+		}
+		id = keep[offs[row]-offs[0] : offs[row+1]-offs[0]]
 		idx := int32(len(set.ids))
 		set.index[id] = idx
 		set.ids = append(set.ids, id)
@@ -694,13 +700,19 @@ func (v *ChildValidator) Check(b *Batch) *Checked {
 	// The company link.
 	ids := b.Record.Column(0).(*array.String)
 	link := make([]int32, s.n)
+	lastID, lastIdx, lastSt := "", int32(-1), UnknownCompany
 	for row := 0; row < s.n; row++ {
 		if s.verdict[row] != 0 {
 			link[row] = -1
 			continue
 		}
 		id := ids.Value(row)
-		idx, st := v.companies.Lookup(id)
+		// Child rows usually come grouped by company: look up each run once.
+		if row == 0 || id != lastID {
+			lastID = id
+			lastIdx, lastSt = v.companies.Lookup(id)
+		}
+		idx, st := lastIdx, lastSt
 		link[row] = idx
 		switch st {
 		case UnknownCompany:
@@ -762,8 +774,15 @@ func (v *ChildValidator) Check(b *Batch) *Checked {
 	// Unknown providers: a warning on accepted rows.
 	if v.providerCol >= 0 {
 		prov := out.Record.Column(v.providerCol).(*array.String)
+		providers := s.ix.providers
+		lastP, lastKnown := "", false
 		for k, row := range out.Accepted {
-			if p := prov.Value(int(row)); !v.ref.IsProvider(p) {
+			p := prov.Value(int(row))
+			if k == 0 || p != lastP {
+				_, lastKnown = providers[p]
+				lastP = p
+			}
+			if !lastKnown {
 				out.Warnings[WarnUnknownProvider]++
 				out.FlaggedOf = append(out.FlaggedOf, out.Company[k])
 			}
