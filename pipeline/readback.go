@@ -155,7 +155,11 @@ func (p *parquetFile) findRow(ctx context.Context, col int, value string) (rec a
 		if row < 0 {
 			continue
 		}
-		full, err := p.fr.ReadRowGroups(ctx, nil, []int{rg})
+		all := make([]int, p.sc.NumFields())
+		for i := range all {
+			all[i] = i
+		}
+		full, err := p.fr.ReadRowGroups(ctx, all, []int{rg})
 		if err != nil {
 			return nil, fmt.Errorf("read %s: row group %d: %w", p.path, rg, err)
 		}

@@ -315,3 +315,62 @@ func TestRunDemo(t *testing.T) {
 		t.Errorf("Run(no input, no demo) error = nil")
 	}
 }
+
+func TestExplain(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	out := filepath.Join(t.TempDir(), "out")
+	in := generate(t, 120, 6, 0.02)
+	if _, err := Explain(context.Background(), mem, out, "", "C00000001"); !errors.Is(err, ErrNoRun) {
+		t.Errorf("Explain(no run) error %v, want ErrNoRun", err)
+	}
+	res, err := Run(context.Background(), testConfig(in, out, "2026-01-15"), testEnv(mem))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _, _ := readScores(t, out, "2026-01-15")
+	var id string
+	for k := range rows {
+		if id == "" || k < id {
+			id = k
+		}
+	}
+	tests := []struct {
+		name, date, id string
+		wantErr        error
+	}{
+		{name: "latest run", id: id},
+		{name: "run of a date", date: "2026-01-15", id: id},
+		{name: "unknown company", id: "no-such-company", wantErr: ErrUnknownCompany},
+		{name: "no run that day", date: "2026-01-01", id: id, wantErr: ErrNoRun},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := Explain(context.Background(), mem, out, tt.date, tt.id)
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("Explain(%q) error %v, want %v", tt.id, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Explain(%q) error %v", tt.id, err)
+			}
+			r := rows[tt.id]
+			if e.RunID != res.Manifest.RunID || *e.WrapperExposure != r.wx || *e.DataMoat != r.dm || *e.Rank != r.rank || e.Trend != TrendNew {
+				t.Errorf("Explain(%q) = run %s wx %v dm %v rank %v trend %q; want %s %v %v %d new",
+					tt.id, e.RunID, *e.WrapperExposure, *e.DataMoat, *e.Rank, e.Trend, res.Manifest.RunID, r.wx, r.dm, r.rank)
+			}
+			sum := 0.0
+			for _, c := range e.WX {
+				sum += *c.Contribution
+			}
+			if math.Abs(sum-r.wx) > 1e-9 {
+				t.Errorf("WX contributions add up to %v, want %v", sum, r.wx)
+			}
+			if len(e.Scenarios) == 0 || e.RatingWhy == "" || len(e.Percentiles) != 4 {
+				t.Errorf("Explain(%q): %d scenarios, rating why %q, %d percentiles", tt.id, len(e.Scenarios), e.RatingWhy, len(e.Percentiles))
+			}
+		})
+	}
+}
