@@ -256,7 +256,7 @@ func latestPublished(out string) (string, error) {
 func manifestModel(man *Manifest) (*valuation.Model, error) {
 	vc := valuation.DefaultConfig()
 	var cfg struct {
-		Valuation json.RawMessage    `json:"valuation"`
+		Valuation json.RawMessage     `json:"valuation"`
 		Reference data.ReferenceFiles `json:"reference"`
 	}
 	if b, err := json.Marshal(man.Config); err == nil && json.Unmarshal(b, &cfg) == nil && len(cfg.Valuation) > 0 {
