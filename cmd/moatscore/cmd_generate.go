@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"moatscore/data"
 	"moatscore/data/synth"
 	"moatscore/pipeline"
 )
@@ -70,6 +72,13 @@ func runGenerate(ctx context.Context, a *app, opts generateOptions) error {
 		return usageErrorf("--files-per-table %d: want 0 or more", opts.filesPerTable)
 	case opts.rowGroupSize < 0:
 		return usageErrorf("--row-group-size %d: want 0 or more", opts.rowGroupSize)
+	}
+	if !opts.overwrite {
+		for _, t := range data.Inputs {
+			if entries, err := os.ReadDir(filepath.Join(opts.out, t.Name)); err == nil && len(entries) > 0 {
+				return usageErrorf("--out %s already holds a dataset (%s/): choose an empty folder or add --overwrite", opts.out, t.Name)
+			}
+		}
 	}
 	cfg := &a.config.cfg
 	ref, err := cfg.LoadReference()
