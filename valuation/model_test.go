@@ -14,7 +14,7 @@ import (
 // unit of each component (100 × weight, the weights adding up to 1), and
 // the DM term weights.
 var (
-	handWX = [7]float64{25, 20, 10, 15, 15, 10, 5} // api_dependency, closed_api, concentration, cost_burden, fallback_gap, jurisdiction, deprecation
+	handWX = [7]float64{25, 20, 10, 15, 15, 10, 5}    // api_dependency, closed_api, concentration, cost_burden, fallback_gap, jurisdiction, deprecation
 	handDM = [5]float64{0.35, 0.15, 0.15, 0.20, 0.15} // exclusivity, scale, flywheel, replication, domain_value
 )
 
