@@ -366,7 +366,9 @@ func (s *batchState) stringColumn(i int, c *Column, a *array.String) {
 			}
 			if !isSlug(v) {
 				if NormalizeSlug(v) == "" {
-					s.reject(row, c.Name, v, ReasonNullValue, fmt.Sprintf("%s %q has no letter or digit", c.Name, v))
+					if required {
+						s.reject(row, c.Name, v, ReasonNullValue, fmt.Sprintf("%s %q has no letter or digit", c.Name, v))
+					}
 					continue
 				}
 				changed = true
