@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"moatscore/data"
+	"moatscore/valuation"
 )
 
 // Config is the one typed configuration the pipeline receives. The command
@@ -25,10 +26,8 @@ type Config struct {
 	Run       RunConfig           `mapstructure:"run" yaml:"run" json:"run"`
 	Rank      RankConfig          `mapstructure:"rank" yaml:"rank" json:"rank"`
 	Reference data.ReferenceFiles `mapstructure:"reference" yaml:"reference" json:"reference"`
-	// Valuation holds the valuation.* keys until the model's own typed
-	// config replaces this placeholder.
-	Valuation map[string]any `mapstructure:"valuation" yaml:"valuation" json:"valuation"`
-	Log       LogConfig      `mapstructure:"log" yaml:"log" json:"log"`
+	Valuation valuation.Config    `mapstructure:"valuation" yaml:"valuation" json:"valuation"`
+	Log       LogConfig           `mapstructure:"log" yaml:"log" json:"log"`
 }
 
 // InputConfig locates the four input datasets. Each table's spec is a file,
@@ -87,6 +86,8 @@ func DefaultConfig() Config {
 		Run:  RunConfig{MaxRejectShare: DefaultMaxRejectShare},
 		Rank: RankConfig{By: DefaultRankBy},
 		Log:  LogConfig{Format: DefaultLogFormat, Level: DefaultLogLevel},
+
+		Valuation: valuation.DefaultConfig(),
 	}
 }
 
@@ -154,7 +155,34 @@ func (c *Config) Validate() error {
 	if !slices.Contains(LogLevels, c.Log.Level) {
 		add(keyErr("log.level", "want one of %s, got %q", strings.Join(LogLevels, ", "), c.Log.Level))
 	}
+	add(valuationErrors(c.Valuation.Validate()))
 	return errors.Join(errs...)
+}
+
+// valuationErrors turns the errors of valuation.Config.Validate, each
+// "valuation.key: problem", into *ConfigErrors naming the key.
+func valuationErrors(err error) error {
+	if err == nil {
+		return nil
+	}
+	list := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
+	}
+	out := make([]error, 0, len(list))
+	for _, e := range list {
+		var ce *ConfigError
+		if errors.As(e, &ce) {
+			out = append(out, ce)
+			continue
+		}
+		key, msg, ok := strings.Cut(e.Error(), ": ")
+		if !ok || !strings.HasPrefix(key, "valuation") || strings.ContainsAny(key, " \n") {
+			key, msg = "valuation", e.Error()
+		}
+		out = append(out, &ConfigError{Key: key, Err: errors.New(msg)})
+	}
+	return errors.Join(out...)
 }
 
 // Given reports whether any input is set. With none, `moatscore run` scores

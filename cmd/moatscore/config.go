@@ -60,6 +60,16 @@ func (l configLeaf) open() bool {
 	return k == reflect.Map || k == reflect.Interface
 }
 
+// scalar reports whether one variable can set the leaf: not a map, not a
+// list.
+func (l configLeaf) scalar() bool {
+	switch l.typ.Kind() {
+	case reflect.Map, reflect.Interface, reflect.Slice, reflect.Array:
+		return false
+	}
+	return true
+}
+
 var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
 
 // configLeaves lists every key of pipeline.Config, in declaration order.
@@ -161,12 +171,12 @@ func loadConfig(e *env, fs *pflag.FlagSet, configFile string) (*loadedConfig, er
 		if !strings.HasPrefix(name, envPrefix) || name == envConfigFile || val == "" {
 			continue
 		}
-		l, ok := leafOfEnv(name)
+		key, ok := keyOfEnv(name)
 		if !ok {
 			unknown = append(unknown, name)
 			continue
 		}
-		envVals[l.key] = val
+		envVals[key] = val
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
@@ -175,7 +185,7 @@ func loadConfig(e *env, fs *pflag.FlagSet, configFile string) (*loadedConfig, er
 			msg := "unknown variable: MOATSCORE_* variables name config keys, see `moatscore config`"
 			var envs []string
 			for _, l := range configLeaves {
-				if !l.open() {
+				if l.scalar() {
 					envs = append(envs, l.env())
 				}
 			}
@@ -223,6 +233,8 @@ func loadConfig(e *env, fs *pflag.FlagSet, configFile string) (*loadedConfig, er
 			lc.sources[l.key] = flagOf[l.key]
 		case envVals[l.key] != "":
 			lc.sources[l.key] = "env " + l.env()
+		case l.open() && hasEnvUnder(envVals, l.key):
+			lc.sources[l.key] = "env " + l.env() + "_*"
 		case fileKeys[l.key] || (l.open() && hasKeyUnder(fileKeys, l.key)):
 			lc.sources[l.key] = "file " + configFile
 		default:
@@ -233,11 +245,17 @@ func loadConfig(e *env, fs *pflag.FlagSet, configFile string) (*loadedConfig, er
 	cv := reflect.ValueOf(&lc.cfg).Elem()
 	var errs []error
 	for _, l := range configLeaves {
+		if lc.sources[l.key] == sourceDefault {
+			continue // DefaultConfig's value is in place
+		}
 		raw := v.Get(l.key)
 		if raw == nil {
 			continue
 		}
 		fv := cv.FieldByIndex(l.index)
+		if fv.Kind() == reflect.Slice {
+			fv.SetZero() // a list replaces the default list, it does not patch it
+		}
 		if err := decodeValue(raw, fv); err != nil {
 			errs = append(errs, &pipeline.ConfigError{Key: l.key, Source: lc.sources[l.key], Err: err})
 			continue
@@ -273,8 +291,28 @@ func (lc *loadedConfig) withSources(err error) error {
 	for _, e := range list {
 		var ce *pipeline.ConfigError
 		if errors.As(e, &ce) && ce.Source == "" {
-			if s := lc.sources[ce.Key]; s != sourceDefault {
-				ce.Source = s
+			// The key's own source, or that of the map or list holding it.
+			for k := ce.Key; k != ""; {
+				if s, ok := lc.sources[k]; ok {
+					if s != sourceDefault {
+						ce.Source = s
+					}
+					break
+				}
+				i := strings.LastIndexAny(k, ".[")
+				if i < 0 {
+					break
+				}
+				k = k[:i]
+			}
+			// A section: the source of a key in it that was set.
+			if ce.Source == "" {
+				for _, l := range configLeaves {
+					if s := lc.sources[l.key]; strings.HasPrefix(l.key, ce.Key+".") && s != sourceDefault {
+						ce.Source = s
+						break
+					}
+				}
 			}
 		}
 	}
@@ -351,13 +389,30 @@ func hasKeyUnder(keys map[string]bool, section string) bool {
 	return false
 }
 
-func leafOfEnv(name string) (configLeaf, bool) {
+// keyOfEnv returns the key a MOATSCORE_ variable sets: a scalar leaf, or an
+// entry of a map leaf (MOATSCORE_VALUATION_WX_WEIGHTS_COST_BURDEN sets
+// valuation.wx.weights.cost_burden).
+func keyOfEnv(name string) (string, bool) {
 	for _, l := range configLeaves {
-		if !l.open() && l.env() == name {
-			return l, true
+		if l.scalar() && l.env() == name {
+			return l.key, true
 		}
 	}
-	return configLeaf{}, false
+	for _, l := range configLeaves {
+		if rest, ok := strings.CutPrefix(name, l.env()+"_"); ok && l.open() && rest != "" {
+			return l.key + "." + strings.ToLower(rest), true
+		}
+	}
+	return "", false
+}
+
+func hasEnvUnder(envVals map[string]string, section string) bool {
+	for k := range envVals {
+		if strings.HasPrefix(k, section+".") {
+			return true
+		}
+	}
+	return false
 }
 
 // nestedMap turns dotted keys into nested maps, as a config file holds them.

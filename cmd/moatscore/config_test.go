@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -132,6 +134,36 @@ log:
 			},
 		},
 		{
+			name: "valuation keys",
+			file: `valuation:
+  premium: 0.5
+  wx:
+    weights:
+      cost_burden: 0.2
+  scenarios:
+    - name: mistral_x3
+      kind: provider_price
+      provider: mistral
+      factor: 3
+`,
+			environ: []string{"MOATSCORE_VALUATION_DISCOUNT=0.25", "MOATSCORE_VALUATION_DM_RIGHTS_PARTIAL=0.4"},
+			args:    []string{"--config", "conf/nightly.yaml"},
+			check: func(t *testing.T, wd string, c *pipeline.Config) {
+				v, def := c.Valuation, pipeline.DefaultConfig().Valuation
+				if v.Premium != 0.5 || v.Discount != 0.25 || v.DM.Rights["partial"] != 0.4 || v.DM.Rights["clear"] != def.DM.Rights["clear"] {
+					t.Errorf("valuation = %+v, want premium 0.5, discount 0.25, rights.partial 0.4 over the defaults", v)
+				}
+				if v.WX.Weights["cost_burden"] != 0.2 || v.WX.Weights["api_dependency"] != def.WX.Weights["api_dependency"] {
+					t.Errorf("valuation.wx.weights = %v, want cost_burden 0.2 over the defaults", v.WX.Weights)
+				}
+				if len(v.Scenarios) != 1 || v.Scenarios[0].Name != "mistral_x3" || v.Scenarios[0].Factor != 3 {
+					t.Errorf("valuation.scenarios = %+v, want the file's one scenario in place of the defaults", v.Scenarios)
+				}
+			},
+			sources: []string{"premium: 0.5 # file conf/nightly.yaml", "discount: 0.25 # env MOATSCORE_VALUATION_DISCOUNT",
+				"rights: # env MOATSCORE_VALUATION_DM_RIGHTS_*"},
+		},
+		{
 			name: "defaults",
 			check: func(t *testing.T, wd string, c *pipeline.Config) {
 				want := pipeline.DefaultConfig()
@@ -195,6 +227,14 @@ func TestConfigErrors(t *testing.T) {
 		{"rank key", "rank:\n  by: revenue\n", nil, nil, []string{"rank.by", `want one of net_moat, data_moat, wrapper_exposure, adjusted_valuation_usd, got "revenue"`}},
 		{"several errors at once", "rank:\n  by: revenue\nlog:\n  format: xml\n", nil, nil, []string{"rank.by", "log.format"}},
 		{"not YAML", "run: [\n", nil, nil, []string{"not valid YAML"}},
+		{"valuation value", "valuation:\n  premium: 2\n", nil, nil, []string{"valuation.premium (from file", "must be between 0 and 1, got 2"}},
+		{"valuation map entry", "valuation:\n  wx:\n    weights:\n      cost_burden: -1\n", nil, nil,
+			[]string{"valuation.wx.weights.cost_burden (from file", "must be >= 0, got -1"}},
+		{"valuation unknown key", "valuation:\n  wx:\n    colour: red\n", nil, nil, []string{"valuation.wx.colour (from file", "unknown key"}},
+		{"scenario field", "valuation:\n  scenarios:\n    - {name: x, kind: provider_price, provider: openai, factor: 2, colour: red}\n", nil, nil,
+			[]string{"valuation.scenarios (from file", "colour"}},
+		{"valuation variable", "", []string{"MOATSCORE_VALUATION_WX_BANDS_HIGH=90"}, nil,
+			[]string{"valuation.wx.bands (from env", "must rise strictly"}},
 		{"unknown variable", "", []string{"MOATSCORE_RUN_MAX_REJECTSHARE=0.1"}, nil,
 			[]string{"env MOATSCORE_RUN_MAX_REJECTSHARE: unknown variable, did you mean MOATSCORE_RUN_MAX_REJECT_SHARE?"}},
 		{"bad variable", "", []string{"MOATSCORE_RUN_KEEP_RUNS=all"}, nil, []string{"run.keep_runs (from env MOATSCORE_RUN_KEEP_RUNS)", `want a whole number, got "all"`}},
@@ -224,33 +264,49 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
-// Every key of the config has a MOATSCORE_ variable that sets it.
+// Every scalar key of the config has a MOATSCORE_ variable that sets it,
+// and every entry of a map key one of its own.
 func TestEveryKeyHasAVariable(t *testing.T) {
 	values := map[string]string{
 		"run_date": "2025-01-02", "run.max_reject_share": "0.3", "run.keep_runs": "4", "run.wait": "1m0s",
 		"rank.by": "data_moat", "log.format": "text", "log.level": "debug", "out": "o",
 	}
+	def := pipeline.DefaultConfig()
+	dv := reflect.ValueOf(def)
 	var environ []string
 	for _, l := range configLeaves {
-		if l.open() {
+		if !l.scalar() {
 			continue
 		}
 		v, ok := values[l.key]
 		if !ok {
-			v = "v-" + l.key // inputs and reference files: any text
+			// Keep the default value, so that the config stays valid.
+			v = fmt.Sprint(dv.FieldByIndex(l.index).Interface())
+			if v == "" {
+				v = "v-" + l.key // inputs and reference files: any text
+			}
 		}
 		environ = append(environ, l.env()+"="+v)
 	}
+	environ = append(environ, "MOATSCORE_VALUATION_WX_WEIGHTS_COST_BURDEN=0.2")
 	r := invocation{environ: environ}.run(t, "config")
 	if r.code != exitOK {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
 	for _, l := range configLeaves {
-		if l.open() {
+		if !l.scalar() {
 			continue
 		}
 		if want := "# env " + l.env(); !strings.Contains(r.stdout, want) {
 			t.Errorf("%s: not set by %s:\n%s", l.key, l.env(), r.stdout)
 		}
+	}
+	j := invocation{environ: environ}.run(t, "config", "--format", "json")
+	var c pipeline.Config
+	if err := json.Unmarshal([]byte(j.stdout), &c); err != nil {
+		t.Fatal(err)
+	}
+	if w := c.Valuation.WX.Weights; w["cost_burden"] != 0.2 || w["api_dependency"] != def.Valuation.WX.Weights["api_dependency"] {
+		t.Errorf("valuation.wx.weights = %v, want cost_burden 0.2 from the environment and the other defaults", w)
 	}
 }
