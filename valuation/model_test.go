@@ -305,7 +305,12 @@ func handDMOf(assets []handAsset) (dm float64, contrib, value [5]float64) {
 	return dm, contrib, value
 }
 
+// near compares scores (0 to 100) and shares to 1e-9.
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9 }
+
+// nearUSD compares money to 1e-12 of its size (a ten-thousandth of a cent
+// on $100M), the rounding of a few float64 operations.
+func nearUSD(a, b float64) bool { return math.Abs(a-b) <= 1e-12*math.Max(1, math.Abs(b)) }
 
 func TestHandComputed(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
@@ -325,7 +330,11 @@ func TestHandComputed(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			checkF := func(name string, want float64) {
 				t.Helper()
-				if got := f64At(t, s, name, i); !near(got, want) {
+				cmp := near
+				if strings.HasSuffix(name, "_usd") {
+					cmp = nearUSD
+				}
+				if got := f64At(t, s, name, i); !cmp(got, want) {
 					t.Errorf("%s = %.15g, want %.15g", name, got, want)
 				}
 			}
