@@ -310,3 +310,22 @@ func TestEveryKeyHasAVariable(t *testing.T) {
 		t.Errorf("valuation.wx.weights = %v, want cost_burden 0.2 from the environment and the other defaults", w)
 	}
 }
+
+// The example configuration of the README is valid.
+func TestExampleConfig(t *testing.T) {
+	path, err := filepath.Abs(filepath.Join("..", "..", "examples", "moatscore.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "config", "--config", path, "--format", "json")
+	if r.code != exitOK {
+		t.Fatalf("config --config examples/moatscore.yaml: exit %d, stderr %q", r.code, r.stderr)
+	}
+	var c pipeline.Config
+	if err := json.Unmarshal([]byte(r.stdout), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Run.KeepRuns != 90 || len(c.Valuation.Scenarios) != 3 {
+		t.Errorf("example config read as keep_runs %d and %d scenarios, want 90 and 3", c.Run.KeepRuns, len(c.Valuation.Scenarios))
+	}
+}
