@@ -2,13 +2,13 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -23,28 +23,8 @@ type model struct {
 	cfg valuation.Config
 }
 
-// valuationConfig returns the run's valuation settings: the model's
-// defaults with the config's valuation.* keys over them.
-func valuationConfig(cfg Config) (valuation.Config, error) {
-	vc := valuation.DefaultConfig()
-	if len(cfg.Valuation) == 0 {
-		return vc, nil
-	}
-	b, err := json.Marshal(cfg.Valuation)
-	if err != nil {
-		return vc, &ConfigError{Key: "valuation", Err: err}
-	}
-	if err := json.Unmarshal(b, &vc); err != nil {
-		return vc, &ConfigError{Key: "valuation", Err: err}
-	}
-	return vc, nil
-}
-
 func newModel(cfg Config, runDate time.Time, ref *data.Reference) (*model, error) {
-	vc, err := valuationConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
+	vc := cfg.Valuation
 	m, err := valuation.New(vc, ref, runDate)
 	if err != nil {
 		return nil, &ConfigError{Key: "valuation", Err: err}
@@ -425,13 +405,7 @@ func (s *scored) scenarioColumns(meta FileMeta) []OutColumn {
 	cols := []OutColumn{{
 		Name: "company_id", Type: arrow.BinaryTypes.String, Description: "Company the scenario row is for.",
 		Gen: func(mem memory.Allocator, off, n int) arrow.Array {
-			b := array.NewStringBuilder(mem)
-			defer b.Release()
-			b.Reserve(n)
-			for i := off; i < off+n; i++ {
-				b.Append(ids.Value(int(idx.Value(i))))
-			}
-			return b.NewArray()
+			return gatherStrings(mem, ids, idx.Int32Values()[off:off+n])
 		},
 	}}
 	for i, f := range rec.Schema().Fields() {
@@ -467,4 +441,50 @@ func (s *scored) companySummary(row int) reports.SummaryCompany {
 		c.Rating = r.Value(row)
 	}
 	return c
+}
+
+// gatherStrings returns the strings of src at the given rows, copying
+// bytes straight into the new array's buffers.
+func gatherStrings(mem memory.Allocator, src *array.String, rows []int32) arrow.Array {
+	offs := src.ValueOffsets()
+	total := 0
+	for _, r := range rows {
+		total += int(offs[r+1] - offs[r])
+	}
+	ob := memory.NewResizableBuffer(mem)
+	ob.Resize((len(rows) + 1) * arrow.Int32SizeBytes)
+	db := memory.NewResizableBuffer(mem)
+	db.Resize(total)
+	out := arrow.Int32Traits.CastFromBytes(ob.Bytes())
+	bytes := src.ValueBytes()
+	dst := db.Bytes()
+	pos := int32(0)
+	out[0] = 0
+	for i, r := range rows {
+		pos += int32(copy(dst[pos:], bytes[offs[r]:offs[r+1]]))
+		out[i+1] = pos
+	}
+	var valid *memory.Buffer
+	nulls := 0
+	if src.NullN() > 0 {
+		valid = memory.NewResizableBuffer(mem)
+		valid.Resize(int(bitutil.BytesForBits(int64(len(rows)))))
+		bits := valid.Bytes()
+		clear(bits)
+		for i, r := range rows {
+			if src.IsValid(int(r)) {
+				bitutil.SetBit(bits, i)
+			} else {
+				nulls++
+			}
+		}
+	}
+	data := array.NewData(arrow.BinaryTypes.String, len(rows), []*memory.Buffer{valid, ob, db}, nil, nulls, 0)
+	ob.Release()
+	db.Release()
+	if valid != nil {
+		valid.Release()
+	}
+	defer data.Release()
+	return array.MakeFromData(data)
 }

@@ -174,24 +174,32 @@ func sortPairs(p []rankPair, compare func(a, b rankPair) int) []rankPair {
 
 // groupRanks gives each row its 1-based position within its group (the
 // group column's value; null is a group of its own), walking rows in rank
-// order.
+// order. The groups are coded first in row order, where the strings are
+// read sequentially.
 func groupRanks(order []int32, group *array.String, out []int32) {
-	codes := make(map[string]int32)
-	next := make([]int32, 0, 64)
-	var nullNext int32
-	for _, row := range order {
-		if group.IsNull(int(row)) {
-			nullNext++
-			out[row] = nullNext
+	codes := make([]int32, group.Len())
+	index := make(map[string]int32)
+	last, lastCode := "", int32(-1)
+	for i := range codes {
+		if group.IsNull(i) {
+			codes[i] = 0
 			continue
 		}
-		v := group.Value(int(row))
-		c, ok := codes[v]
-		if !ok {
-			c = int32(len(next))
-			codes[strings.Clone(v)] = c
-			next = append(next, 0)
+		v := group.Value(i)
+		if lastCode >= 0 && v == last {
+			codes[i] = lastCode
+			continue
 		}
+		c, ok := index[v]
+		if !ok {
+			c = int32(len(index)) + 1
+			index[strings.Clone(v)] = c
+		}
+		codes[i], last, lastCode = c, v, c
+	}
+	next := make([]int32, len(index)+1) // code 0: null
+	for _, row := range order {
+		c := codes[row]
 		next[c]++
 		out[row] = next[c]
 	}

@@ -236,30 +236,20 @@ func (t *Trend) Columns() []OutColumn {
 		{Name: "trend", Type: arrow.BinaryTypes.String, Dict: true,
 			Description: fmt.Sprintf("Net moat (data_moat − wrapper_exposure) since the previous published run: up or down when it moved by %g point or more, else stable; new when the company was not in it.", TrendThreshold),
 			Gen: func(mem memory.Allocator, off, n int) arrow.Array {
-				b := array.NewStringBuilder(mem)
-				defer b.Release()
-				for _, w := range t.word[off : off+n] {
-					if w == trendNull {
-						b.AppendNull()
-					} else {
-						b.Append(trendWords[w])
-					}
+				codes := make([]int32, n)
+				for i, w := range t.word[off : off+n] {
+					codes[i] = int32(w) - 1 // trendNull becomes -1, a null
 				}
-				return b.NewArray()
+				return DictStrings(mem, trendWords[1:], codes)
 			}},
 		{Name: "top_mover", Type: arrow.BinaryTypes.String, Dict: true,
 			Description: "The component whose contribution moved most since the previous published run; null when the company is new or nothing moved.",
 			Gen: func(mem memory.Allocator, off, n int) arrow.Array {
-				b := array.NewStringBuilder(mem)
-				defer b.Release()
-				for _, m := range t.mover[off : off+n] {
-					if m < 0 {
-						b.AppendNull()
-					} else {
-						b.Append(t.moverNames[m])
-					}
+				codes := make([]int32, n)
+				for i, m := range t.mover[off : off+n] {
+					codes[i] = int32(m)
 				}
-				return b.NewArray()
+				return DictStrings(mem, t.moverNames, codes)
 			}},
 	}
 }

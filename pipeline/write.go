@@ -15,6 +15,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
@@ -22,9 +23,31 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/klauspost/compress/s2"
 
 	"moatscore/data"
 )
+
+func init() {
+	// The Snappy codec arrow-go registers compresses in klauspost's
+	// "better" mode, several times slower than plain Snappy for a few
+	// percent of size; the outputs use the plain mode. The format is the
+	// same Snappy either way, and decoding is unchanged.
+	if c, err := compress.GetCodec(compress.Codecs.Snappy); err == nil {
+		compress.RegisterCodec(compress.Codecs.Snappy, fastSnappy{c})
+	}
+}
+
+// fastSnappy is the registered Snappy codec with plain-mode encoding.
+type fastSnappy struct{ compress.Codec }
+
+func (fastSnappy) Encode(dst, src []byte) []byte { return s2.EncodeSnappy(dst, src) }
+
+func (fastSnappy) EncodeLevel(dst, src []byte, _ int) []byte { return s2.EncodeSnappy(dst, src) }
+
+func (f fastSnappy) DecodeWithError(dst, src []byte) ([]byte, error) {
+	return compress.Decode(f.Codec, dst, src)
+}
 
 // DefaultRowGroupRows is the number of rows per row group of every output
 // file.
@@ -68,21 +91,71 @@ func (c *OutColumn) slice(mem memory.Allocator, off, n int) arrow.Array {
 }
 
 // ConstString is a string column holding the same value on every row (run
-// id, model version); written with a dictionary, it costs a few bytes.
+// id, model version). It is generated as a dictionary array of one entry,
+// which the writer stores as a dictionary-encoded column without hashing
+// each row.
 func ConstString(name, description, value string) OutColumn {
 	return OutColumn{
 		Name: name, Type: arrow.BinaryTypes.String, Description: description, Dict: true,
 		Gen: func(mem memory.Allocator, _, n int) arrow.Array {
-			b := array.NewStringBuilder(mem)
-			defer b.Release()
-			b.Reserve(n)
-			b.ReserveData(n * len(value))
-			for range n {
-				b.Append(value)
-			}
-			return b.NewArray()
+			return DictStrings(mem, []string{value}, make([]int32, n))
 		},
 	}
+}
+
+// DictStrings makes a dictionary array of strings from codes into labels;
+// a negative code is a null. The table writer accepts it for a string
+// column and writes the codes as they are.
+func DictStrings(mem memory.Allocator, labels []string, codes []int32) arrow.Array {
+	db := array.NewStringBuilder(mem)
+	db.AppendValues(labels, nil)
+	dict := db.NewArray()
+	db.Release()
+	defer dict.Release()
+	n := len(codes)
+	vals := memory.NewResizableBuffer(mem)
+	vals.Resize(n * arrow.Int32SizeBytes)
+	copy(arrow.Int32Traits.CastFromBytes(vals.Bytes()), codes)
+	var valid *memory.Buffer
+	nulls := 0
+	for _, c := range codes {
+		if c < 0 {
+			nulls++
+		}
+	}
+	if nulls > 0 {
+		valid = memory.NewResizableBuffer(mem)
+		valid.Resize(int(bitutil.BytesForBits(int64(n))))
+		bits := valid.Bytes()
+		clear(bits)
+		iv := arrow.Int32Traits.CastFromBytes(vals.Bytes())
+		for i, c := range codes {
+			if c >= 0 {
+				bitutil.SetBit(bits, i)
+			} else {
+				iv[i] = 0
+			}
+		}
+	}
+	data := array.NewData(arrow.PrimitiveTypes.Int32, n, []*memory.Buffer{valid, vals}, nil, nulls, 0)
+	vals.Release()
+	if valid != nil {
+		valid.Release()
+	}
+	idx := array.MakeFromData(data)
+	data.Release()
+	defer idx.Release()
+	typ := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+	return array.NewDictionaryArray(typ, idx, dict)
+}
+
+// valueType is the type of an array's values: a dictionary's value type,
+// or the array's own.
+func valueType(a arrow.Array) arrow.DataType {
+	if d, ok := a.DataType().(*arrow.DictionaryType); ok {
+		return d.ValueType
+	}
+	return a.DataType()
 }
 
 // OutSchema is the Arrow schema of the columns, each field with its
@@ -198,7 +271,7 @@ func (tw *TableWriter) WriteArrays(ctx context.Context, arrs []arrow.Array) erro
 		if a.Len() != n {
 			return fmt.Errorf("write %s: column %s has %d rows, want %d", tw.path, tw.cols[i].Name, a.Len(), n)
 		}
-		if !arrow.TypeEqual(a.DataType(), tw.cols[i].Type) {
+		if !arrow.TypeEqual(valueType(a), tw.cols[i].Type) {
 			return fmt.Errorf("write %s: column %s is %s, want %s", tw.path, tw.cols[i].Name, a.DataType(), tw.cols[i].Type)
 		}
 	}
