@@ -3,6 +3,7 @@ package synth
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 
 	"moatscore/data"
@@ -192,7 +193,11 @@ func shares(r *rand.Rand, n int, out []float64) []float64 {
 	case u < 0.10:
 		scale = between(r, 0.5, 0.95)
 	case u < 0.16 && n > 1:
+		// over-report, no share over 1
 		scale = between(r, 1.03, 1.15)
+		if slices.Max(out)/sum*scale > 1 {
+			scale = 1
+		}
 	}
 	for i := range out {
 		out[i] = math.Min(1, round(out[i]/sum*scale, 0.0001))

@@ -65,8 +65,15 @@ func count(r *rand.Rand, zero, mean float64, hi int) int {
 	return min(hi, 1+geometric(r, mean/(1-zero)-1))
 }
 
-// round rounds x to a multiple of unit.
-func round(x, unit float64) float64 { return math.Round(x/unit) * unit }
+// round rounds x to a multiple of unit: a power of ten, so that the result
+// prints as a short decimal (0.285, not 0.28500000000000003).
+func round(x, unit float64) float64 {
+	if unit < 1 {
+		k := math.Round(1 / unit)
+		return math.Round(x*k) / k
+	}
+	return math.Round(x/unit) * unit
+}
 
 // companyID is the id of the company of index i: "C" and at least eight
 // digits.
