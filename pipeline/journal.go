@@ -173,11 +173,17 @@ func (o *Out) finish(j *journal) error {
 // staging folder and removes it, unless the run being published made it.
 func (o *Out) retire(j *journal, step int, dataset string) error {
 	pub := filepath.Join(o.root, dataset, partition(j.RunDate))
-	ok, err := exists(pub)
+	there, err := exists(pub)
 	if err != nil {
 		return fmt.Errorf("retire %s: %w", pub, err)
 	}
-	if ok && readMarker(pub).RunID != j.RunID {
+	ours := false
+	if there {
+		if ours, err = madeBy(pub, j.RunID); err != nil {
+			return err
+		}
+	}
+	if there && !ours {
 		trash := filepath.Join(o.stagingDir(j.RunID), retiredName, dataset)
 		if err := os.RemoveAll(trash); err != nil {
 			return fmt.Errorf("retire %s: %w", pub, err)
@@ -208,7 +214,11 @@ func (o *Out) install(j *journal, step int, dataset string) error {
 	pub := filepath.Join(o.root, dataset, partition(j.RunDate))
 	staged := filepath.Join(o.stagingDir(j.RunID), dataset, partition(j.RunDate))
 	trash := filepath.Join(o.stagingDir(j.RunID), retiredName, dataset)
-	if readMarker(pub).RunID != j.RunID {
+	done, err := madeBy(pub, j.RunID)
+	if err != nil {
+		return err
+	}
+	if !done {
 		if err := o.switchIn(staged, pub, trash); err != nil {
 			return err
 		}

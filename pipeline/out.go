@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -223,17 +224,37 @@ type marker struct {
 }
 
 // readMarker returns the marker of a folder; a missing or unreadable marker
-// gives a zero marker (the folder was not made by a run known here).
+// gives a zero marker.
 func readMarker(dir string) marker {
-	var m marker
-	b, err := os.ReadFile(filepath.Join(dir, markerName))
-	if err != nil {
-		return marker{}
-	}
-	if json.Unmarshal(b, &m) != nil {
-		return marker{}
-	}
+	m, _ := loadMarker(dir)
 	return m
+}
+
+// loadMarker returns the marker of a folder: a zero marker when the folder
+// or its marker is missing or the marker does not parse (the folder was not
+// made by a run known here), an error when it cannot be read.
+func loadMarker(dir string) (marker, error) {
+	b, err := os.ReadFile(filepath.Join(dir, markerName))
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return marker{}, nil
+	}
+	if err != nil {
+		return marker{}, err
+	}
+	var m marker
+	if json.Unmarshal(b, &m) != nil {
+		return marker{}, nil
+	}
+	return m, nil
+}
+
+// madeBy reports whether the folder dir carries the marker of run runID.
+func madeBy(dir, runID string) (bool, error) {
+	m, err := loadMarker(dir)
+	if err != nil {
+		return false, fmt.Errorf("read the marker of %s: %w", dir, err)
+	}
+	return m.RunID == runID, nil
 }
 
 func writeMarker(dir string, m marker) error {
