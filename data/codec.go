@@ -1,0 +1,64 @@
+package data
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/klauspost/compress/zstd"
+)
+
+// The Parquet reader decompresses a page into a buffer of the size its
+// header declares, and every codec but ZSTD stops there. The ZSTD decoder
+// grows the buffer to whatever the frame holds, so a page whose header
+// lies (a few KiB declared, gigabytes in the frame) would be decompressed
+// in full before the size check fails: a decompression bomb. boundedZstd
+// decodes at most the declared size and fails beyond it.
+func init() {
+	if c, err := compress.GetCodec(compress.Codecs.Zstd); err == nil {
+		compress.RegisterCodec(compress.Codecs.Zstd, boundedZstd{Codec: c})
+	}
+}
+
+// boundedZstd is the default ZSTD codec with a bounded decoder; encoding
+// is unchanged.
+type boundedZstd struct {
+	compress.Codec
+}
+
+var zstdDecoders = sync.Pool{
+	New: func() any {
+		d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecodeAllCapLimit(true))
+		if err != nil {
+			return err
+		}
+		return d
+	},
+}
+
+func (z boundedZstd) Decode(dst, src []byte) []byte {
+	out, err := z.DecodeWithError(dst, src)
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// DecodeWithError decodes src into dst, failing when the data is larger
+// than len(dst).
+func (boundedZstd) DecodeWithError(dst, src []byte) ([]byte, error) {
+	d, ok := zstdDecoders.Get().(*zstd.Decoder)
+	if !ok {
+		return nil, fmt.Errorf("zstd: cannot create a decoder")
+	}
+	defer zstdDecoders.Put(d)
+	if dst == nil {
+		// no declared size: nothing to bound by (not used by the page reader)
+		return d.DecodeAll(src, nil)
+	}
+	out, err := d.DecodeAll(src, dst[:0:len(dst)])
+	if err != nil {
+		return nil, fmt.Errorf("zstd: %w (page declares %d bytes)", err, len(dst))
+	}
+	return out, nil
+}
