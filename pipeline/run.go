@@ -69,7 +69,7 @@ func (r *run) stage(name string, f func(log *slog.Logger) error) error {
 	elapsed := time.Since(start)
 	r.timings = append(r.timings, StageTiming{Stage: name, Seconds: elapsed.Seconds()})
 	if err == nil {
-		log.Debug("stage done", "elapsed", elapsed.Round(time.Millisecond))
+		log.Debug("stage done", "elapsed", elapsed.Round(time.Millisecond).String())
 	}
 	return err
 }
@@ -168,7 +168,7 @@ func (r *run) run(ctx context.Context) (*RunResult, error) {
 	var release func() error
 	err = r.stage("lock", func(log *slog.Logger) error {
 		var err error
-		if out, err = OpenOut(r.cfg.Out, r.log); err != nil {
+		if out, err = OpenOut(r.cfg.Out, r.env.Log); err != nil {
 			return err
 		}
 		release, err = out.Lock(ctx, r.cfg.Run.Wait.Duration)
@@ -201,7 +201,7 @@ func (r *run) run(ctx context.Context) (*RunResult, error) {
 		bar := r.env.Progress.Stage("read", -1, "rows")
 		defer bar.Done()
 		var err error
-		sum, err = Ingest(ctx, r.mem, IngestOptions{
+		sum, err = Ingest(ctx, r.mem, IngestOptions{ // Ingest tags its own stage
 			Input:     r.cfg.Input,
 			RunDate:   r.runDate,
 			Reference: ref,
@@ -217,7 +217,7 @@ func (r *run) run(ctx context.Context) (*RunResult, error) {
 				bar.Add(b.Record.NumRows())
 				return agg.addChild(t, b, c)
 			},
-			Log: log,
+			Log: r.log,
 		})
 		return err
 	})
@@ -361,7 +361,7 @@ func (r *run) run(ctx context.Context) (*RunResult, error) {
 	}
 	r.log.Info("run published", "companies", sc.rows, "rejected_rows", rejected,
 		"scores", filepath.Join(out.Root(), DatasetScores, partition(r.date)),
-		"elapsed", time.Since(r.started).Round(time.Millisecond))
+		"elapsed", time.Since(r.started).Round(time.Millisecond).String())
 	return r.result(out, summary), nil
 }
 

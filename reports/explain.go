@@ -83,7 +83,7 @@ func WriteExplanation(w io.Writer, e *Explanation) error {
 	fmt.Fprintf(tw, "  rank by %s\t%s\tsector %s, zone %s\n", e.RankBy, intp(e.Rank), intp(e.SectorRank), intp(e.ZoneRank))
 	tw.Flush()
 	if e.RatingWhy != "" {
-		fmt.Fprintf(&b, "  why %s: %s\n", e.Rating, e.RatingWhy)
+		fmt.Fprintf(&b, "  why this rating: %s\n", e.RatingWhy)
 	}
 	if e.UncertaintyWhy != "" {
 		fmt.Fprintf(&b, "  why %s uncertainty: %s\n", e.Uncertainty, e.UncertaintyWhy)

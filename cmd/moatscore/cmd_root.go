@@ -88,7 +88,9 @@ func newRootCmd(a *app) *cobra.Command {
 
 	root.AddCommand(
 		newConfigCmd(a),
+		newExplainCmd(a),
 		newGenerateCmd(a),
+		newRunCmd(a),
 		newSchemaCmd(a),
 		newValidateCmd(a),
 	)
