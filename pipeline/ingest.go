@@ -180,13 +180,6 @@ func Ingest(ctx context.Context, mem memory.Allocator, opts IngestOptions) (*Ing
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() {
-				if p := recover(); p != nil {
-					log.Error("panic while reading a table", "table", ts.Table.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-					errs[i] = fmt.Errorf("read %s: internal error: %v", ts.Table.Name, p)
-					cancel(errs[i])
-				}
-			}()
 			v := data.NewChildValidator(ts.Table, opts.RunDate, opts.Reference, sum.Companies)
 			var shares *shareSums
 			if ts.Table.Name == data.TableModelUsage {
@@ -231,9 +224,16 @@ func Ingest(ctx context.Context, mem memory.Allocator, opts IngestOptions) (*Ing
 }
 
 // ingestTable reads one table's dataset batch by batch, checks each batch
-// and hands it on, keeping the table's accounting.
+// and hands it on, keeping the table's accounting. A panic (a bug: the
+// reader turns decoder panics into file errors) becomes an error.
 func ingestTable(ctx context.Context, mem memory.Allocator, ts *TableSummary, ropts data.ReaderOptions, log *slog.Logger,
-	check func(*data.Batch) (*data.Checked, error), use func(*data.Batch, *data.Checked) error) error {
+	check func(*data.Batch) (*data.Checked, error), use func(*data.Batch, *data.Checked) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("panic while reading a table", "table", ts.Table.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = fmt.Errorf("read %s: internal error: %v", ts.Table.Name, p)
+		}
+	}()
 	start := time.Now()
 	t := ts.Table
 	log = log.With("table", t.Name)

@@ -250,6 +250,8 @@ func cmpAll(pairs ...string) int {
 	return 0
 }
 
+var errDisk = errors.New("disk full")
+
 func TestIngestErrors(t *testing.T) {
 	canceled, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -257,6 +259,7 @@ func TestIngestErrors(t *testing.T) {
 		name    string
 		ctx     context.Context
 		setup   func(dir string) InputConfig
+		onChild func(t *data.Table, b *data.Batch, c *data.Checked) error
 		wantErr func(error) bool
 		wantMsg string
 	}{
@@ -297,6 +300,32 @@ func TestIngestErrors(t *testing.T) {
 			wantMsg: "input.model_usage",
 		},
 		{
+			name:  "a callback fails",
+			ctx:   context.Background(),
+			setup: func(dir string) InputConfig { return InputConfig{Dir: dir} },
+			onChild: func(t *data.Table, b *data.Batch, c *data.Checked) error {
+				if t.Name == data.TableDataAssets {
+					return errDisk
+				}
+				return nil
+			},
+			wantErr: func(err error) bool { return errors.Is(err, errDisk) },
+			wantMsg: "read data_assets: disk full",
+		},
+		{
+			name:  "a callback panics",
+			ctx:   context.Background(),
+			setup: func(dir string) InputConfig { return InputConfig{Dir: dir} },
+			onChild: func(t *data.Table, b *data.Batch, c *data.Checked) error {
+				if t.Name == data.TableFundingRounds {
+					panic("boom")
+				}
+				return nil
+			},
+			wantErr: func(err error) bool { return err != nil },
+			wantMsg: "read funding_rounds: internal error: boom",
+		},
+		{
 			name:    "canceled",
 			ctx:     canceled,
 			setup:   func(dir string) InputConfig { return InputConfig{Dir: dir} },
@@ -309,7 +338,7 @@ func TestIngestErrors(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
 			dir := writeSmallDataset(t)
-			_, err := Ingest(tc.ctx, mem, IngestOptions{Input: tc.setup(dir), RunDate: testRunDate})
+			_, err := Ingest(tc.ctx, mem, IngestOptions{Input: tc.setup(dir), RunDate: testRunDate, OnChild: tc.onChild})
 			if err == nil || !tc.wantErr(err) {
 				t.Fatalf("Ingest() error = %v (%T), want a different error", err, err)
 			}
