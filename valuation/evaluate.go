@@ -474,19 +474,13 @@ func (e *evaluation) result(mem memory.Allocator) *Result {
 	ns := len(m.scen)
 	names := m.Scenarios()
 	kinds := make([]string, ns)
-	nameCodes := make([]int32, a.n*ns)
-	kindCodes := make([]int32, a.n*ns)
 	for s, sc := range m.scen {
 		kinds[s] = sc.kind
 	}
-	for r := range nameCodes {
-		nameCodes[r] = int32(r % ns)
-		kindCodes[r] = int32(r % ns)
-	}
 	scols := []arrow.Array{
 		e.sIndex.array(),
-		stringsOf(mem, nameCodes, names),
-		stringsOf(mem, kindCodes, kinds),
+		cycleStrings(mem, a.n, names),
+		cycleStrings(mem, a.n, kinds),
 		e.sWX.array(),
 		stringsOf(mem, e.sBand, bandLabels),
 		e.sChange.array(),
