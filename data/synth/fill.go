@@ -70,7 +70,7 @@ type company struct {
 
 const (
 	daysPerYear = 365.25
-	// oldest is the earliest date a valid row carries (contract: 1900-01-01).
+	// earliestValid is the earliest date a valid row carries (contract: 1900-01-01).
 	earliestValid = -25567 // 1900-01-01 in days since 1970-01-01
 )
 

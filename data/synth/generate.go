@@ -70,6 +70,11 @@ type generator struct {
 // tables (companies/, model_usage/, data_assets/, funding_rounds/) as
 // Parquet files, and the sidecars _bad_rows.csv and _expected.json. It
 // streams: memory does not grow with the number of companies.
+//
+// Providers, models, domains and valid countries come from ref. A table
+// folder that already holds files is an error unless opts.Overwrite is
+// set. When Generate fails or ctx is cancelled, it removes what it wrote.
+// A nil log discards the log.
 func Generate(ctx context.Context, opts Options, ref *data.Reference, log *slog.Logger) (*Summary, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
