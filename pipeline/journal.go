@@ -7,14 +7,20 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // The journal, OUT/.journal.json, lists the switches of a publish before
 // the first is made. It exists only while a publish is under way, or after
 // a crash cut one short: then the next run to take the lock replays it.
-// Every step is idempotent, judged from the state of the folders (the marker
-// in a published folder names the run that made it), so a replay cut short
-// in turn is simply replayed again.
+// Every step is idempotent, judged from the state of the folders, so a
+// replay cut short in turn is simply replayed again: the journal records the
+// identity (device and inode) of each staged folder, which a rename keeps,
+// so a published folder that has it is the new version, switched in. (No
+// marker file goes into the dataset folders: some readers of a partitioned
+// dataset take every file in it for Parquet.)
 
 const journalVersion = 1
 
@@ -39,6 +45,54 @@ type journal struct {
 type journalStep struct {
 	Op      string `json:"op"`
 	Dataset string `json:"dataset"`
+	// Device, Inode and Born (its creation time in nanoseconds, when the
+	// file system keeps it) identify the staged folder of an install step.
+	Device uint64 `json:"device,omitempty"`
+	Inode  uint64 `json:"inode,omitempty"`
+	Born   int64  `json:"born,omitempty"`
+}
+
+// folderID returns the identity of a folder, which a rename keeps: its
+// device, inode and (when the file system keeps it) creation time, which
+// tells a folder from a later one given the same inode. ok is false when it
+// does not exist.
+func folderID(path string) (id journalStep, ok bool, err error) {
+	var stx unix.Statx_t
+	err = unix.Statx(unix.AT_FDCWD, path, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_INO|unix.STATX_BTIME, &stx)
+	switch {
+	case errors.Is(err, unix.ENOENT):
+		return id, false, nil
+	case errors.Is(err, unix.ENOSYS):
+		fi, err := os.Lstat(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return id, false, nil
+		}
+		if err != nil {
+			return id, false, err
+		}
+		st, isStat := fi.Sys().(*syscall.Stat_t)
+		if !isStat {
+			return id, false, fmt.Errorf("%s: no inode", path)
+		}
+		id.Device, id.Inode = uint64(st.Dev), st.Ino
+		return id, true, nil
+	case err != nil:
+		return id, false, &os.PathError{Op: "statx", Path: path, Err: err}
+	}
+	id.Device, id.Inode = unix.Mkdev(stx.Dev_major, stx.Dev_minor), stx.Ino
+	if stx.Mask&unix.STATX_BTIME != 0 {
+		id.Born = stx.Btime.Sec*1e9 + int64(stx.Btime.Nsec)
+	}
+	return id, true, nil
+}
+
+// installed reports whether path is the staged folder of an install step.
+func installed(path string, s journalStep) (bool, error) {
+	id, ok, err := folderID(path)
+	if err != nil {
+		return false, fmt.Errorf("publish %s: %w", path, err)
+	}
+	return ok && id.Device == s.Device && id.Inode == s.Inode && id.Born == s.Born, nil
 }
 
 // stagingDir returns the staging folder of a run.
@@ -62,6 +116,9 @@ func (j *journal) validate() error {
 		}
 		if s.Op != opRetire && s.Op != opInstall {
 			return fmt.Errorf("step %d: unknown operation %q", i, s.Op)
+		}
+		if s.Op == opInstall && s.Inode == 0 {
+			return fmt.Errorf("step %d: no inode", i)
 		}
 	}
 	return nil
@@ -148,7 +205,7 @@ func (o *Out) finish(j *journal) error {
 		case opRetire:
 			err = o.retire(j, i, s.Dataset)
 		case opInstall:
-			err = o.install(j, i, s.Dataset)
+			err = o.install(j, i, s)
 		}
 		if err != nil {
 			return err
@@ -170,20 +227,27 @@ func (o *Out) finish(j *journal) error {
 }
 
 // retire moves OUT/<dataset>/run_date=D out of the dataset into the
-// staging folder and removes it, unless the run being published made it.
+// staging folder and removes it, unless it is the staged folder of the run
+// being published, installed already.
 func (o *Out) retire(j *journal, step int, dataset string) error {
 	pub := filepath.Join(o.root, dataset, partition(j.RunDate))
 	there, err := exists(pub)
 	if err != nil {
 		return fmt.Errorf("retire %s: %w", pub, err)
 	}
-	ours := false
-	if there {
-		if ours, err = madeBy(pub, j.RunID); err != nil {
-			return err
+	for _, s := range j.Steps {
+		if !there {
+			break
+		}
+		if s.Op == opInstall && s.Dataset == dataset {
+			ours, err := installed(pub, s)
+			if err != nil {
+				return err
+			}
+			there = !ours
 		}
 	}
-	if there && !ours {
+	if there {
 		trash := filepath.Join(o.stagingDir(j.RunID), retiredName, dataset)
 		if err := os.RemoveAll(trash); err != nil {
 			return fmt.Errorf("retire %s: %w", pub, err)
@@ -208,17 +272,23 @@ func (o *Out) retire(j *journal, step int, dataset string) error {
 }
 
 // install switches OUT/<dataset>/run_date=D to the staged folder. When the
-// published folder already carries the run's marker, the switch was made;
-// what is left in the staged folder's place is the old version, removed.
-func (o *Out) install(j *journal, step int, dataset string) error {
-	pub := filepath.Join(o.root, dataset, partition(j.RunDate))
-	staged := filepath.Join(o.stagingDir(j.RunID), dataset, partition(j.RunDate))
-	trash := filepath.Join(o.stagingDir(j.RunID), retiredName, dataset)
-	done, err := madeBy(pub, j.RunID)
+// published folder already is the staged one, the switch was made; what is
+// left in the staged folder's place is the old version, removed.
+func (o *Out) install(j *journal, step int, s journalStep) error {
+	pub := filepath.Join(o.root, s.Dataset, partition(j.RunDate))
+	staged := filepath.Join(o.stagingDir(j.RunID), s.Dataset, partition(j.RunDate))
+	trash := filepath.Join(o.stagingDir(j.RunID), retiredName, s.Dataset)
+	done, err := installed(pub, s)
 	if err != nil {
 		return err
 	}
 	if !done {
+		if ok, err := installed(staged, s); err != nil || !ok {
+			if err == nil {
+				err = fmt.Errorf("publish %s: the staged folder %s is missing or not the one journaled", pub, staged)
+			}
+			return err
+		}
 		if err := o.switchIn(staged, pub, trash); err != nil {
 			return err
 		}

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -37,7 +36,7 @@ const (
 	lockName    = ".lock"
 	journalName = ".journal.json"
 	stagingName = ".staging"
-	markerName  = ".moatscore-run" // in each published folder: which run made it
+	markerName  = ".moatscore-run" // in runs/run_date=D and failed/run_date=D: which run made it
 	retiredName = ".retired"       // in a staging folder: old versions on their way out
 	pruneName   = ".prune"         // in OUT/.staging: folders being pruned
 )
@@ -215,8 +214,9 @@ var runIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
 func validRunID(id string) bool { return runIDPattern.MatchString(id) }
 
-// marker is the content of the marker file in each published folder: which
-// run made it and, in every folder, the datasets that run published.
+// marker is the content of the marker file of a run's own folders,
+// runs/run_date=D and failed/run_date=D: which run made it and which
+// datasets it published. The dataset folders carry none.
 type marker struct {
 	RunID    string   `json:"run_id"`
 	RunDate  string   `json:"run_date"`
@@ -226,35 +226,12 @@ type marker struct {
 // readMarker returns the marker of a folder; a missing or unreadable marker
 // gives a zero marker.
 func readMarker(dir string) marker {
-	m, _ := loadMarker(dir)
-	return m
-}
-
-// loadMarker returns the marker of a folder: a zero marker when the folder
-// or its marker is missing or the marker does not parse (the folder was not
-// made by a run known here), an error when it cannot be read.
-func loadMarker(dir string) (marker, error) {
-	b, err := os.ReadFile(filepath.Join(dir, markerName))
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-		return marker{}, nil
-	}
-	if err != nil {
-		return marker{}, err
-	}
 	var m marker
-	if json.Unmarshal(b, &m) != nil {
-		return marker{}, nil
+	b, err := os.ReadFile(filepath.Join(dir, markerName))
+	if err != nil || json.Unmarshal(b, &m) != nil {
+		return marker{}
 	}
-	return m, nil
-}
-
-// madeBy reports whether the folder dir carries the marker of run runID.
-func madeBy(dir, runID string) (bool, error) {
-	m, err := loadMarker(dir)
-	if err != nil {
-		return false, fmt.Errorf("read the marker of %s: %w", dir, err)
-	}
-	return m.RunID == runID, nil
+	return m
 }
 
 func writeMarker(dir string, m marker) error {

@@ -113,7 +113,8 @@ func (s *Staging) Discard() error {
 // The staged runs folder must hold the manifest.
 //
 // The order is crash-safe. Every staged file and folder is flushed to disk
-// and each staged folder gets a marker naming the run. Then the journal of
+// and the staged runs folder gets a marker naming the run and the datasets
+// it publishes. Then the journal of
 // switches is written. Then the published manifest folder of D, if any,
 // is moved away (D is no longer complete), each dataset's run_date=D folder
 // is switched to the staged one in one step (renameat2 RENAME_EXCHANGE when
@@ -144,10 +145,8 @@ func (o *Out) Publish(s *Staging) error {
 		}
 	}
 	m := marker{RunID: s.runID, RunDate: s.date, Datasets: staged}
-	for _, ds := range staged {
-		if err := writeMarker(s.Dir(ds), m); err != nil {
-			return fmt.Errorf("publish run %s: %w", s.runID, err)
-		}
+	if err := writeMarker(s.Dir(DatasetRuns), m); err != nil {
+		return fmt.Errorf("publish run %s: %w", s.runID, err)
 	}
 	if err := s.Sync(); err != nil {
 		return err
@@ -176,14 +175,22 @@ func (o *Out) Publish(s *Staging) error {
 		if err != nil {
 			return fmt.Errorf("publish run %s: %w", s.runID, err)
 		}
+		install := journalStep{Op: opInstall, Dataset: ds}
+		if slices.Contains(staged, ds) {
+			id, _, err := folderID(s.Dir(ds))
+			if err != nil {
+				return fmt.Errorf("publish run %s: %w", s.runID, err)
+			}
+			install.Device, install.Inode, install.Born = id.Device, id.Inode, id.Born
+		}
 		switch {
 		case ds == DatasetRuns:
 			if had {
 				j.Steps = append([]journalStep{{Op: opRetire, Dataset: ds}}, j.Steps...)
 			}
-			j.Steps = append(j.Steps, journalStep{Op: opInstall, Dataset: ds})
+			j.Steps = append(j.Steps, install)
 		case slices.Contains(staged, ds):
-			j.Steps = append(j.Steps, journalStep{Op: opInstall, Dataset: ds})
+			j.Steps = append(j.Steps, install)
 		case had:
 			j.Steps = append(j.Steps, journalStep{Op: opRetire, Dataset: ds})
 		}

@@ -154,6 +154,13 @@ func TestPublishNew(t *testing.T) {
 			t.Errorf("%s: no part-0.parquet", p)
 		}
 	}
+	// A reader of a dataset finds its files alone.
+	for _, ds := range []string{DatasetScores, DatasetScenarios, DatasetRejects} {
+		entries, err := os.ReadDir(filepath.Join(root, ds, "run_date=2024-05-01"))
+		if err != nil || len(entries) != 1 || entries[0].Name() != "part-0.parquet" {
+			t.Errorf("%s/run_date=2024-05-01 holds %v, %v; want part-0.parquet alone", ds, entries, err)
+		}
+	}
 	// A dataset with nothing staged is not published.
 	if ok, _ := exists(filepath.Join(root, DatasetReports, "run_date=2024-05-01")); ok {
 		t.Errorf("empty reports folder published")
@@ -457,6 +464,7 @@ func TestJournalUnreadable(t *testing.T) {
 		{"escaping run id", `{"version":1,"run_id":"../r1","run_date":"2024-05-01","staging":".staging/r1","steps":[]}`},
 		{"bad date", `{"version":1,"run_id":"r1","run_date":"2024-13-01","staging":".staging/r1","steps":[]}`},
 		{"unknown op", `{"version":1,"run_id":"r1","run_date":"2024-05-01","staging":".staging/r1","steps":[{"op":"delete","dataset":"scores"}]}`},
+		{"install without inode", `{"version":1,"run_id":"r1","run_date":"2024-05-01","staging":".staging/r1","steps":[{"op":"install","dataset":"scores"}]}`},
 		{"future version", `{"version":2,"run_id":"r1","run_date":"2024-05-01","staging":".staging/r1","steps":[]}`},
 	}
 	for _, tt := range tests {
@@ -667,4 +675,35 @@ func TestPruneCrash(t *testing.T) {
 		}
 	}
 	checkClean(t, root)
+}
+
+// TestRollForwardRefusesForeignFolder: a staged folder that is not the one
+// journaled stops the roll forward, leaving the published runs alone.
+func TestRollForwardRefusesForeignFolder(t *testing.T) {
+	root := t.TempDir()
+	c := &crasher{k: 1} // "journal written"
+	o, release := lockedOut(t, root, c.hook)
+	s := stageRun(t, o, "2024-05-01", "r1", DatasetScores)
+	if err := o.Publish(s); !errors.Is(err, errCrash) {
+		t.Fatalf("Publish() = %v, want the simulated crash", err)
+	}
+	release()
+	// Someone replaces the staged folder.
+	dir := s.Dir(DatasetScores)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err := OpenOut(root, nil)
+	if err == nil || !strings.Contains(err.Error(), "not the one journaled") {
+		t.Errorf("OpenOut() = %v, want a roll forward error about the staged folder", err)
+	}
+	if ok, _ := exists(filepath.Join(root, DatasetScores, "run_date=2024-05-01")); ok {
+		t.Errorf("the foreign folder was published")
+	}
+	if ok, _ := exists(filepath.Join(root, journalName)); !ok {
+		t.Errorf("the journal was removed")
+	}
 }
