@@ -17,8 +17,8 @@ import (
 // a crash cut one short: then the next run to take the lock replays it.
 // Every step is idempotent, judged from the state of the folders, so a
 // replay cut short in turn is simply replayed again: the journal records the
-// identity (device and inode) of each staged folder, which a rename keeps,
-// so a published folder that has it is the new version, switched in. (No
+// identity (device, inode, birth time) of each staged folder, which a rename
+// keeps, so a published folder that has it is the new version. (No
 // marker file goes into the dataset folders: some readers of a partitioned
 // dataset take every file in it for Parquet.)
 
@@ -26,8 +26,8 @@ const journalVersion = 1
 
 // Journal operations.
 const (
-	// opRetire moves a dataset's run_date=D folder out of the dataset, when
-	// it was not made by the run being published.
+	// opRetire moves a dataset's run_date=D folder out of the dataset,
+	// unless it is the one the run installed.
 	opRetire = "retire"
 	// opInstall switches a dataset's run_date=D folder to the staged one:
 	// a swap in one step when there is an old version, else a rename.
@@ -43,20 +43,23 @@ type journal struct {
 }
 
 type journalStep struct {
-	Op      string `json:"op"`
-	Dataset string `json:"dataset"`
-	// Device, Inode and Born (its creation time in nanoseconds, when the
-	// file system keeps it) identify the staged folder of an install step.
-	Device uint64 `json:"device,omitempty"`
-	Inode  uint64 `json:"inode,omitempty"`
-	Born   int64  `json:"born,omitempty"`
+	Op       string `json:"op"`
+	Dataset  string `json:"dataset"`
+	folderID        // of the staged folder, for an install step
 }
 
-// folderID returns the identity of a folder, which a rename keeps: its
-// device, inode and (when the file system keeps it) creation time, which
-// tells a folder from a later one given the same inode. ok is false when it
-// does not exist.
-func folderID(path string) (id journalStep, ok bool, err error) {
+// folderID is the identity of a folder, which a rename keeps: its device,
+// its inode and, when the file system keeps it, its creation time, which
+// tells the folder from a later one given the same inode.
+type folderID struct {
+	Device uint64 `json:"device,omitempty"`
+	Inode  uint64 `json:"inode,omitempty"`
+	Born   int64  `json:"born,omitempty"` // nanoseconds since 1970
+}
+
+// folderIDOf returns the identity of a folder; ok is false when it does not
+// exist.
+func folderIDOf(path string) (id folderID, ok bool, err error) {
 	var stx unix.Statx_t
 	err = unix.Statx(unix.AT_FDCWD, path, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_INO|unix.STATX_BTIME, &stx)
 	switch {
@@ -74,12 +77,11 @@ func folderID(path string) (id journalStep, ok bool, err error) {
 		if !isStat {
 			return id, false, fmt.Errorf("%s: no inode", path)
 		}
-		id.Device, id.Inode = uint64(st.Dev), st.Ino
-		return id, true, nil
+		return folderID{Device: uint64(st.Dev), Inode: st.Ino}, true, nil
 	case err != nil:
 		return id, false, &os.PathError{Op: "statx", Path: path, Err: err}
 	}
-	id.Device, id.Inode = unix.Mkdev(stx.Dev_major, stx.Dev_minor), stx.Ino
+	id = folderID{Device: unix.Mkdev(stx.Dev_major, stx.Dev_minor), Inode: stx.Ino}
 	if stx.Mask&unix.STATX_BTIME != 0 {
 		id.Born = stx.Btime.Sec*1e9 + int64(stx.Btime.Nsec)
 	}
@@ -88,11 +90,11 @@ func folderID(path string) (id journalStep, ok bool, err error) {
 
 // installed reports whether path is the staged folder of an install step.
 func installed(path string, s journalStep) (bool, error) {
-	id, ok, err := folderID(path)
+	id, ok, err := folderIDOf(path)
 	if err != nil {
 		return false, fmt.Errorf("publish %s: %w", path, err)
 	}
-	return ok && id.Device == s.Device && id.Inode == s.Inode && id.Born == s.Born, nil
+	return ok && id == s.folderID, nil
 }
 
 // stagingDir returns the staging folder of a run.

@@ -177,11 +177,11 @@ func (o *Out) Publish(s *Staging) error {
 		}
 		install := journalStep{Op: opInstall, Dataset: ds}
 		if slices.Contains(staged, ds) {
-			id, _, err := folderID(s.Dir(ds))
+			id, _, err := folderIDOf(s.Dir(ds))
 			if err != nil {
 				return fmt.Errorf("publish run %s: %w", s.runID, err)
 			}
-			install.Device, install.Inode, install.Born = id.Device, id.Inode, id.Born
+			install.folderID = id
 		}
 		switch {
 		case ds == DatasetRuns:
