@@ -82,11 +82,15 @@ type TableAccounting struct {
 
 // ManifestWarning is a counted condition that did not reject rows.
 type ManifestWarning struct {
-	Code    string `json:"code"`
-	Table   string `json:"table"`
-	Count   int64  `json:"count"`
-	Message string `json:"message"`
+	Code    string   `json:"code"`
+	Table   string   `json:"table"`
+	Count   int64    `json:"count"`
+	Message string   `json:"message"`
+	Values  []string `json:"values,omitempty"` // the values at fault (unknown provider ids), at most MaxWarningValues
 }
+
+// MaxWarningValues is the most values a manifest warning lists.
+const MaxWarningValues = 50
 
 // PreviousRun is the earlier published run the trend compares with.
 type PreviousRun struct {

@@ -274,6 +274,13 @@ func (r *run) run(ctx context.Context) (*RunResult, error) {
 	}
 	defer sc.Release()
 	agg.Release() // the per-company features are no longer needed
+	if ids := sc.res.UnknownProviders; len(ids) > 0 {
+		for i := range r.m.Warnings {
+			if w := &r.m.Warnings[i]; w.Code == data.WarnUnknownProvider {
+				w.Values = ids[:min(len(ids), MaxWarningValues)]
+			}
+		}
+	}
 
 	// Rank.
 	var ranking *Ranking
@@ -318,6 +325,8 @@ func (r *run) run(ctx context.Context) (*RunResult, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	sum.Companies = nil // the id index is no longer needed: free it before writing
 
 	// Write the scores and scenarios.
 	err = r.stage("write", func(log *slog.Logger) error {
