@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -71,8 +72,9 @@ type Out struct {
 }
 
 // OpenOut opens the output root at root, creating it if needed. When no
-// other run holds the root, it rolls forward a publish left unfinished by a
-// crashed run and removes the staging folders of dead runs.
+// other run holds the root (and it is writable), it rolls forward a publish
+// left unfinished by a crashed run and removes the staging folders of dead
+// runs.
 func OpenOut(root string, log *slog.Logger) (*Out, error) {
 	return openOut(root, log, nil)
 }
@@ -97,6 +99,11 @@ func openOut(root string, log *slog.Logger, hook func(string) error) (*Out, erro
 		// The holder recovers OUT itself; readers cope with a publish in
 		// progress.
 		o.log.Debug("output root busy, recovery left to its holder", "out", abs)
+		return o, nil
+	}
+	if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+		// Read-only: fine for reading; Lock will say what is wrong.
+		o.log.Debug("output root not writable, no recovery", "out", abs, "error", err)
 		return o, nil
 	}
 	if err != nil {
