@@ -68,8 +68,14 @@ func (r *run) stage(name string, f func(log *slog.Logger) error) error {
 	err := f(log)
 	elapsed := time.Since(start)
 	r.timings = append(r.timings, StageTiming{Stage: name, Seconds: elapsed.Seconds()})
-	if err == nil {
-		log.Debug("stage done", "elapsed", elapsed.Round(time.Millisecond).String())
+	if err == nil && log.Enabled(context.Background(), slog.LevelDebug) {
+		var ms runtime.MemStats
+		if os.Getenv("MOATSCORE_DEBUG_GC") == "1" {
+			runtime.GC()
+		}
+		runtime.ReadMemStats(&ms)
+		log.Debug("stage done", "elapsed", elapsed.Round(time.Millisecond).String(),
+			"heap_mib", ms.HeapAlloc>>20, "sys_mib", ms.Sys>>20)
 	}
 	return err
 }

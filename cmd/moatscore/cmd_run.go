@@ -3,6 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -67,6 +72,7 @@ func newRunCmd(a *app) *cobra.Command {
 }
 
 func runRun(ctx context.Context, a *app) error {
+	setMemoryLimit(a.log)
 	lc := a.config
 	if !lc.cfg.Input.Given() && lc.file != "" {
 		return &pipeline.ConfigError{Key: "input", Source: "file " + lc.file,
@@ -84,4 +90,31 @@ func runRun(ctx context.Context, a *app) error {
 		}
 	}
 	return err
+}
+
+// setMemoryLimit gives the garbage collector a soft limit of 85 % of the
+// machine's memory, unless GOMEMLIMIT sets one: a large run then collects
+// harder as it nears the limit instead of growing its heap to twice what it
+// holds and running out of memory.
+func setMemoryLimit(log *slog.Logger) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && f[0] == "MemTotal:" {
+			kib, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil || kib <= 0 {
+				return
+			}
+			limit := kib << 10 / 100 * 85
+			debug.SetMemoryLimit(limit)
+			log.Debug("memory limit set", "limit_mib", limit>>20)
+			return
+		}
+	}
 }
