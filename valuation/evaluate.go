@@ -218,6 +218,10 @@ func (e *evaluation) evalRange(lo, hi int) int {
 
 	// data moat
 	dm := e.dm.v
+	var dmCon, dmVal [nDMTerms][]float64
+	for k := range dmCon {
+		dmCon[k], dmVal[k] = e.dmCon[k].v, e.dmVal[k].v
+	}
 	for i := lo; i < hi; i++ {
 		g := &a.assets[i]
 		d := 0.0
@@ -225,12 +229,12 @@ func (e *evaluation) evalRange(lo, hi int) int {
 			d = clampScore(100 * (1 - math.Exp(-g.l)))
 		}
 		dm[i] = d
-		for k := range e.dmCon {
+		for k := range dmCon {
 			if g.l > 0 {
-				e.dmCon[k].v[i] = d * (g.contrib[k] / g.l)
-				e.dmVal[k].v[i] = g.value[k] / g.l
+				dmCon[k][i] = d * (g.contrib[k] / g.l)
+				dmVal[k][i] = g.value[k] / g.l
 			} else {
-				e.dmCon[k].v[i], e.dmVal[k].v[i] = 0, 0
+				dmCon[k][i], dmVal[k][i] = 0, 0
 			}
 		}
 	}
@@ -339,10 +343,17 @@ func (e *evaluation) scenarios(lo, hi int) {
 	t := m.ref2
 	var x [16]float64 // component values of one company
 	nc := len(m.wx)
+	xs := make([][]float64, nc)
+	for k := range xs {
+		xs[k] = e.wxVal[k].v
+	}
+	sWX, sChange, sBand, sIndex := e.sWX.v, e.sChange.v, e.sBand, e.sIndex.v
+	sRAR, sAdj, sVal := e.sRAR, e.sAdjusted, e.sValChange
 	for i := lo; i < hi; i++ {
 		g := &a.usage[i]
 		rd := &a.rounds[i]
 		base := e.wx.v[i]
+		dm := e.dm.v[i]
 		baseAdj := e.adjusted.v[i]
 		hasV := rd.date != noDate
 		rev, revOK := f.revenue.v[i], f.revenue.ok(i)
@@ -350,7 +361,7 @@ func (e *evaluation) scenarios(lo, hi int) {
 			sc := &m.scen[s]
 			row := i*ns + s
 			for k := 0; k < nc; k++ {
-				x[k] = e.wxVal[k].v[i]
+				x[k] = xs[k][i]
 			}
 			rar, rarOK := 0.0, true
 			hit := 0.0 // raw API workload the shock hits (cut-off, deprecation)
@@ -386,22 +397,22 @@ func (e *evaluation) scenarios(lo, hi int) {
 				w += m.wxCoef[k] * x[k]
 			}
 			w = clampScore(w)
-			e.sIndex.v[row] = int32(i)
-			e.sWX.v[row] = w
-			e.sChange.v[row] = w - base
-			e.sBand[row] = m.bandOf(w)
+			sIndex[row] = int32(i)
+			sWX[row] = w
+			sChange[row] = w - base
+			sBand[row] = m.bandOf(w)
 			if rarOK {
-				e.sRAR.v[row] = rar
+				sRAR.v[row] = rar
 			} else {
-				e.sRAR.null(row)
+				sRAR.null(row)
 			}
 			if hasV {
-				adj := rd.post * m.factor(e.dm.v[i], w)
-				e.sAdjusted.v[row] = adj
-				e.sValChange.v[row] = adj - baseAdj
+				adj := rd.post * m.factor(dm, w)
+				sAdj.v[row] = adj
+				sVal.v[row] = adj - baseAdj
 			} else {
-				e.sAdjusted.null(row)
-				e.sValChange.null(row)
+				sAdj.null(row)
+				sVal.null(row)
 			}
 		}
 	}

@@ -432,3 +432,12 @@ func dayOf(t time.Time) int32 {
 	}
 	return int32(d)
 }
+
+func init() {
+	if len(dmDecls) != nDMTerms {
+		panic("valuation: nDMTerms does not match the declared data moat terms")
+	}
+	if len(wxDecls) > 16 {
+		panic("valuation: more than 16 wrapper exposure components")
+	}
+}
