@@ -257,3 +257,22 @@ func TestLoadReferenceErrors(t *testing.T) {
 		t.Errorf("LoadReference(missing file) error = %v, want one naming the file", err)
 	}
 }
+
+// TestReferenceConcurrentLookups: a Reference built by hand is indexed on
+// first use, safely from several goroutines (run with -race).
+func TestReferenceConcurrentLookups(t *testing.T) {
+	def := DefaultReference()
+	ref := &Reference{Providers: def.Providers, Models: def.Models, Countries: def.Countries, Regimes: def.Regimes, ZoneRisk: def.ZoneRisk, Domains: def.Domains}
+	done := make(chan bool)
+	for g := 0; g < 4; g++ {
+		go func() {
+			ok := ref.IsCountry("NA") && ref.IsProvider("openai") && ref.Tier("ai_diffusion_2025", "CN", time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)) == 3
+			done <- ok
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if !<-done {
+			t.Error("a concurrent lookup failed")
+		}
+	}
+}
