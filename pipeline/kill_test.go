@@ -1,14 +1,18 @@
 package pipeline
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,6 +29,98 @@ const (
 	killCompaniesEnv = "MOATSCORE_KILL_COMPANIES"
 	killRounds       = 10
 )
+
+var (
+	binaryOnce sync.Once
+	binaryPath string
+	binaryErr  error
+)
+
+// buildBinary builds the moatscore command once per test process.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	binaryOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "moatscore-bin-")
+		if err != nil {
+			binaryErr = err
+			return
+		}
+		binaryPath = filepath.Join(dir, "moatscore")
+		out, err := exec.Command("go", "build", "-o", binaryPath, "moatscore/cmd/moatscore").CombinedOutput()
+		if err != nil {
+			binaryErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binaryErr != nil {
+		t.Fatal(binaryErr)
+	}
+	return binaryPath
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binaryPath != "" {
+		os.RemoveAll(filepath.Dir(binaryPath))
+	}
+	os.Exit(code)
+}
+
+// TestRunTerminated sends SIGTERM to a run in the middle of reading: it
+// must stop with exit code 1, say it was interrupted, remove its staging
+// folder and leave the published run as it was.
+func TestRunTerminated(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	if _, err := synth.Generate(context.Background(), synth.Options{
+		Out: in, Companies: 5_000, Seed: 8, RunDate: time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC),
+	}, data.DefaultReference(), nil); err != nil {
+		t.Fatalf("generate: %v", err)
+	}
+	out := filepath.Join(dir, "out")
+	args := func(date string) []string {
+		return []string{"run", "--input", in, "--out", out, "--run-date", date, "--log-format", "json", "--log-level", "debug"}
+	}
+	if b, err := exec.Command(bin, args("2026-01-14")...).CombinedOutput(); err != nil {
+		t.Fatalf("first run: %v\n%s", err, b)
+	}
+	before := checkOutIntact(t, out)
+
+	cmd := exec.Command(bin, args("2026-01-15")...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	sc := bufio.NewScanner(stderr)
+	signalled := false
+	for sc.Scan() {
+		log.WriteString(sc.Text() + "\n")
+		if !signalled && strings.Contains(sc.Text(), `"msg":"reading"`) {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			signalled = true
+		}
+	}
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("run after SIGTERM: %v, want exit code 1\n%s", err, log.String())
+	}
+	if !strings.Contains(log.String(), "interrupted") {
+		t.Errorf("the log does not say the run was interrupted:\n%s", log.String())
+	}
+	after := checkOutIntact(t, out)
+	if len(after) != len(before) || after["2026-01-14"] != before["2026-01-14"] {
+		t.Errorf("published %v after SIGTERM, want %v", after, before)
+	}
+	entries, _ := os.ReadDir(filepath.Join(out, stagingName))
+	for _, e := range entries {
+		t.Errorf("the staging folder still holds %s after SIGTERM", e.Name())
+	}
+}
 
 // TestRunKilled builds the moatscore binary, publishes a run, then starts
 // runs and kills them with SIGKILL at random moments, ten times. After each
@@ -47,11 +143,7 @@ func TestRunKilled(t *testing.T) {
 		companies = n
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "moatscore")
-	build := exec.Command("go", "build", "-o", bin, "moatscore/cmd/moatscore")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	in := filepath.Join(dir, "in")
 	runDate := time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)
 	if _, err := synth.Generate(context.Background(), synth.Options{
