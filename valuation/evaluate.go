@@ -98,7 +98,8 @@ type evaluation struct {
 	sIndex                      *fixedOut[int32]
 	sWX, sChange                *fixedOut[float64]
 	sAdjusted, sValChange, sRAR *fixedOut[float64]
-	sBand                       []int32
+	sBand                       []int8
+	sName                       []int8
 }
 
 func (m *Model) evaluate(mem memory.Allocator, a *Aggregator, workers int) (*Result, error) {
@@ -142,7 +143,8 @@ func (m *Model) evaluate(mem memory.Allocator, a *Aggregator, workers int) (*Res
 	e.sAdjusted = newFixed[float64](mem, f64, n*ns, true)
 	e.sValChange = newFixed[float64](mem, f64, n*ns, true)
 	e.sRAR = newFixed[float64](mem, f64, n*ns, true)
-	e.sBand = make([]int32, n*ns)
+	e.sBand = make([]int8, n*ns)
+	e.sName = make([]int8, n*ns)
 
 	if workers < 1 {
 		workers = 1
@@ -347,7 +349,7 @@ func (e *evaluation) scenarios(lo, hi int) {
 	for k := range xs {
 		xs[k] = e.wxVal[k].v
 	}
-	sWX, sChange, sBand, sIndex := e.sWX.v, e.sChange.v, e.sBand, e.sIndex.v
+	sWX, sChange, sBand, sIndex, sName := e.sWX.v, e.sChange.v, e.sBand, e.sIndex.v, e.sName
 	sRAR, sAdj, sVal := e.sRAR, e.sAdjusted, e.sValChange
 	for i := lo; i < hi; i++ {
 		g := &a.usage[i]
@@ -398,9 +400,10 @@ func (e *evaluation) scenarios(lo, hi int) {
 			}
 			w = clampScore(w)
 			sIndex[row] = int32(i)
+			sName[row] = int8(s)
 			sWX[row] = w
 			sChange[row] = w - base
-			sBand[row] = m.bandOf(w)
+			sBand[row] = int8(m.bandOf(w))
 			if rarOK {
 				sRAR.v[row] = rar
 			} else {
@@ -490,10 +493,10 @@ func (e *evaluation) result(mem memory.Allocator) *Result {
 	}
 	scols := []arrow.Array{
 		e.sIndex.array(),
-		cycleStrings(mem, a.n, names),
-		cycleStrings(mem, a.n, kinds),
+		labels(mem, e.sName, names),
+		labels(mem, e.sName, kinds),
 		e.sWX.array(),
-		stringsOf(mem, e.sBand, bandLabels),
+		labels(mem, e.sBand, bandLabels),
 		e.sChange.array(),
 		e.sAdjusted.array(),
 		e.sValChange.array(),

@@ -260,7 +260,7 @@ func f64At(t testing.TB, rec arrow.RecordBatch, name string, i int) float64 {
 
 func strAt(t testing.TB, rec arrow.RecordBatch, name string, i int) string {
 	t.Helper()
-	return col(t, rec, name).(*array.String).Value(i)
+	return LabelAt(col(t, rec, name), i)
 }
 
 func isNull(t testing.TB, rec arrow.RecordBatch, name string, i int) bool {
