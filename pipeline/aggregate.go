@@ -271,8 +271,8 @@ func (s *scored) str(rec arrow.RecordBatch, name string) *array.String {
 func (s *scored) rankInput() RankInput {
 	return RankInput{
 		CompanyID:         s.str(s.companies, "company_id"),
-		Sector:            s.str(s.companies, "sector"),
-		Zone:              s.str(s.res.Scores, valuation.ColZone),
+		Sector:            s.company("sector"),
+		Zone:              s.score(valuation.ColZone),
 		WrapperExposure:   s.float(valuation.ColWrapperExposure),
 		DataMoat:          s.float(valuation.ColDataMoat),
 		AdjustedValuation: s.float(valuation.ColAdjustedValuation),
@@ -334,7 +334,8 @@ func (s *scored) scoreColumns(r *Ranking, t *Trend, meta FileMeta) []OutColumn {
 	fromRecord := func(rec arrow.RecordBatch, desc func(name string, f arrow.Field) string) []string {
 		var names []string
 		for i, f := range rec.Schema().Fields() {
-			avail[f.Name] = OutColumn{Name: f.Name, Type: f.Type, Description: desc(f.Name, f), Array: rec.Column(i)}
+			typ, dict := outType(f.Type)
+			avail[f.Name] = OutColumn{Name: f.Name, Type: typ, Dict: dict, Description: desc(f.Name, f), Array: rec.Column(i)}
 			names = append(names, f.Name)
 		}
 		return names
@@ -413,8 +414,9 @@ func (s *scored) scenarioColumns(meta FileMeta) []OutColumn {
 			continue
 		}
 		d, _ := f.Metadata.GetValue(descriptionKey)
-		c := OutColumn{Name: f.Name, Type: f.Type, Description: d, Array: rec.Column(i)}
-		if arrow.TypeEqual(f.Type, arrow.BinaryTypes.String) {
+		typ, _ := outType(f.Type)
+		c := OutColumn{Name: f.Name, Type: typ, Description: d, Array: rec.Column(i)}
+		if arrow.TypeEqual(typ, arrow.BinaryTypes.String) {
 			c.Dict = true
 		}
 		cols = append(cols, c)
@@ -422,6 +424,15 @@ func (s *scored) scenarioColumns(meta FileMeta) []OutColumn {
 	return append(cols,
 		ConstString("run_id", runColumnDescriptions["run_id"], meta.RunID),
 		ConstString("model_version", runColumnDescriptions["model_version"], meta.ModelVersion))
+}
+
+// outType is the type a column is written as: a dictionary array is
+// written as its values' type, dictionary-encoded in Parquet.
+func outType(t arrow.DataType) (arrow.DataType, bool) {
+	if d, ok := t.(*arrow.DictionaryType); ok {
+		return d.ValueType, true
+	}
+	return t, false
 }
 
 // companySummary is one company's line in the closing summary.
@@ -437,8 +448,8 @@ func (s *scored) companySummary(row int) reports.SummaryCompany {
 	if f := s.float(valuation.ColDataMoat); f != nil {
 		c.DataMoat = f.Value(row)
 	}
-	if r := s.str(s.res.Scores, valuation.ColMoatRating); r != nil {
-		c.Rating = r.Value(row)
+	if r := s.score(valuation.ColMoatRating); r != nil {
+		c.Rating = stringAt(r, row)
 	}
 	return c
 }
@@ -487,4 +498,18 @@ func gatherStrings(mem memory.Allocator, src *array.String, rows []int32) arrow.
 	}
 	defer data.Release()
 	return array.MakeFromData(data)
+}
+
+// stringAt reads a string cell of a plain or dictionary-encoded column.
+func stringAt(a arrow.Array, i int) string {
+	if a.IsNull(i) {
+		return ""
+	}
+	switch v := a.(type) {
+	case *array.String:
+		return v.Value(i)
+	case *array.Dictionary:
+		return stringAt(v.Dictionary(), v.GetValueIndex(i))
+	}
+	return a.ValueStr(i)
 }

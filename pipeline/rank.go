@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
@@ -29,8 +30,8 @@ var RankKeys = []string{RankNetMoat, RankDataMoat, RankWrapperExposure, RankAdju
 // it.
 type RankInput struct {
 	CompanyID         *array.String
-	Sector            *array.String
-	Zone              *array.String
+	Sector            arrow.Array // string or dictionary of strings
+	Zone              arrow.Array // string or dictionary of strings
 	WrapperExposure   *array.Float64
 	DataMoat          *array.Float64
 	AdjustedValuation *array.Float64
@@ -175,17 +176,43 @@ func sortPairs(p []rankPair, compare func(a, b rankPair) int) []rankPair {
 // groupRanks gives each row its 1-based position within its group (the
 // group column's value; null is a group of its own), walking rows in rank
 // order. The groups are coded first in row order, where the strings are
-// read sequentially.
-func groupRanks(order []int32, group *array.String, out []int32) {
+// read sequentially; a dictionary column's indices are its codes.
+func groupRanks(order []int32, group arrow.Array, out []int32) {
+	codes, groups := groupCodes(group)
+	next := make([]int32, groups+1) // code 0: null
+	for _, row := range order {
+		c := codes[row]
+		next[c]++
+		out[row] = next[c]
+	}
+}
+
+// groupCodes codes a group column: 0 for null, 1.. for the values; it
+// returns the codes and the number of codes above 0.
+func groupCodes(group arrow.Array) ([]int32, int) {
 	codes := make([]int32, group.Len())
+	if d, ok := group.(*array.Dictionary); ok {
+		// Equal values may sit at several dictionary positions: code by value.
+		dict := d.Dictionary()
+		dictCodes, n := groupCodes(dict)
+		for i := range codes {
+			if d.IsValid(i) {
+				codes[i] = dictCodes[d.GetValueIndex(i)]
+			}
+		}
+		return codes, n
+	}
+	str, ok := group.(*array.String)
+	if !ok {
+		return codes, 0 // not a string column: one group
+	}
 	index := make(map[string]int32)
 	last, lastCode := "", int32(-1)
 	for i := range codes {
-		if group.IsNull(i) {
-			codes[i] = 0
+		if str.IsNull(i) {
 			continue
 		}
-		v := group.Value(i)
+		v := str.Value(i)
 		if lastCode >= 0 && v == last {
 			codes[i] = lastCode
 			continue
@@ -197,10 +224,5 @@ func groupRanks(order []int32, group *array.String, out []int32) {
 		}
 		codes[i], last, lastCode = c, v, c
 	}
-	next := make([]int32, len(index)+1) // code 0: null
-	for _, row := range order {
-		c := codes[row]
-		next[c]++
-		out[row] = next[c]
-	}
+	return codes, len(index)
 }
