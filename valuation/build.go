@@ -1,6 +1,7 @@
 package valuation
 
 import (
+	"strings"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -155,32 +156,9 @@ func stringsOf(mem memory.Allocator, codes []int32, dict []string) arrow.Array {
 	return array.MakeFromData(d)
 }
 
-// labelType is the type of the low-cardinality label columns of the
-// scenario results: int8 indices into a dictionary of strings.
-var labelType = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int8, ValueType: arrow.BinaryTypes.String}
-
-// labels builds a dictionary array of dict[codes[i]] (codes below 128).
-func labels(mem memory.Allocator, codes []int8, dict []string) arrow.Array {
-	ib := memory.NewResizableBuffer(mem)
-	ib.Resize(len(codes))
-	copy(ib.Bytes(), unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(codes))), len(codes)))
-	id := array.NewData(arrow.PrimitiveTypes.Int8, len(codes), []*memory.Buffer{nil, ib}, nil, 0, 0)
-	ib.Release()
-	indices := array.MakeFromData(id)
-	id.Release()
-	db := array.NewStringBuilder(mem)
-	db.AppendValues(dict, nil)
-	values := db.NewArray()
-	db.Release()
-	out := array.NewDictionaryArray(labelType, indices, values)
-	indices.Release()
-	values.Release()
-	return out
-}
-
 // LabelAt returns row i of a string column, plain, large or
-// dictionary-encoded (the label columns of the scenario results); "" for a
-// null.
+// dictionary-encoded (as a Parquet reader may return the label columns);
+// "" for a null.
 func LabelAt(a arrow.Array, i int) string {
 	if a.IsNull(i) {
 		return ""
@@ -194,4 +172,32 @@ func LabelAt(a arrow.Array, i int) string {
 		return LabelAt(x.Dictionary(), x.GetValueIndex(i))
 	}
 	return a.ValueStr(i)
+}
+
+// cycleStrings builds a string array of n × len(dict) rows repeating dict
+// in order: row r is dict[r % len(dict)].
+func cycleStrings(mem memory.Allocator, n int, dict []string) arrow.Array {
+	k := len(dict)
+	block := []byte(strings.Join(dict, ""))
+	rows := n * k
+	offs := memory.NewResizableBuffer(mem)
+	offs.Resize((rows + 1) * 4)
+	off := unsafe.Slice((*int32)(unsafe.Pointer(&offs.Bytes()[0])), rows+1)
+	vals := memory.NewResizableBuffer(mem)
+	vals.Resize(n * len(block))
+	vb := vals.Bytes()
+	pos := 0
+	for c := 0; c < n; c++ {
+		for s, d := range dict {
+			off[c*k+s] = int32(pos)
+			pos += len(d)
+		}
+		copy(vb[c*len(block):], block)
+	}
+	off[rows] = int32(pos)
+	d := array.NewData(arrow.BinaryTypes.String, rows, []*memory.Buffer{nil, offs, vals}, nil, 0, 0)
+	defer d.Release()
+	offs.Release()
+	vals.Release()
+	return array.MakeFromData(d)
 }

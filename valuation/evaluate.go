@@ -98,8 +98,7 @@ type evaluation struct {
 	sIndex                      *fixedOut[int32]
 	sWX, sChange                *fixedOut[float64]
 	sAdjusted, sValChange, sRAR *fixedOut[float64]
-	sBand                       []int8
-	sName                       []int8
+	sBand                       []int32
 }
 
 func (m *Model) evaluate(mem memory.Allocator, a *Aggregator, workers int) (*Result, error) {
@@ -143,8 +142,7 @@ func (m *Model) evaluate(mem memory.Allocator, a *Aggregator, workers int) (*Res
 	e.sAdjusted = newFixed[float64](mem, f64, n*ns, true)
 	e.sValChange = newFixed[float64](mem, f64, n*ns, true)
 	e.sRAR = newFixed[float64](mem, f64, n*ns, true)
-	e.sBand = make([]int8, n*ns)
-	e.sName = make([]int8, n*ns)
+	e.sBand = make([]int32, n*ns)
 
 	if workers < 1 {
 		workers = 1
@@ -349,7 +347,7 @@ func (e *evaluation) scenarios(lo, hi int) {
 	for k := range xs {
 		xs[k] = e.wxVal[k].v
 	}
-	sWX, sChange, sBand, sIndex, sName := e.sWX.v, e.sChange.v, e.sBand, e.sIndex.v, e.sName
+	sWX, sChange, sBand, sIndex := e.sWX.v, e.sChange.v, e.sBand, e.sIndex.v
 	sRAR, sAdj, sVal := e.sRAR, e.sAdjusted, e.sValChange
 	for i := lo; i < hi; i++ {
 		g := &a.usage[i]
@@ -400,10 +398,9 @@ func (e *evaluation) scenarios(lo, hi int) {
 			}
 			w = clampScore(w)
 			sIndex[row] = int32(i)
-			sName[row] = int8(s)
 			sWX[row] = w
 			sChange[row] = w - base
-			sBand[row] = int8(m.bandOf(w))
+			sBand[row] = m.bandOf(w)
 			if rarOK {
 				sRAR.v[row] = rar
 			} else {
@@ -493,10 +490,10 @@ func (e *evaluation) result(mem memory.Allocator) *Result {
 	}
 	scols := []arrow.Array{
 		e.sIndex.array(),
-		labels(mem, e.sName, names),
-		labels(mem, e.sName, kinds),
+		cycleStrings(mem, a.n, names),
+		cycleStrings(mem, a.n, kinds),
 		e.sWX.array(),
-		labels(mem, e.sBand, bandLabels),
+		stringsOf(mem, e.sBand, bandLabels),
 		e.sChange.array(),
 		e.sAdjusted.array(),
 		e.sValChange.array(),

@@ -123,10 +123,10 @@ func (m *Model) ScoreColumns() []OutputColumn {
 func (m *Model) ScenarioColumns() []OutputColumn {
 	return []OutputColumn{
 		{ColCompanyIndex, i32, "Index of the company: its row in Result.Scores and in the accepted companies."},
-		{ColScenario, labelType, "Scenario name from the configuration (valuation.scenarios); dictionary-encoded."},
-		{ColScenarioKind, labelType, "Scenario kind: provider_price, zone_cutoff or deprecate_models; dictionary-encoded."},
+		{ColScenario, str, "Scenario name from the configuration (valuation.scenarios)."},
+		{ColScenarioKind, str, "Scenario kind: provider_price, zone_cutoff or deprecate_models."},
 		{ColWrapperExposure, f64, "Wrapper exposure under the scenario, 0 to 100."},
-		{ColWXBand, labelType, "Band of the wrapper exposure under the scenario; dictionary-encoded."},
+		{ColWXBand, str, "Band of the wrapper exposure under the scenario."},
 		{ColWXChange, f64, "Wrapper exposure under the scenario minus the base wrapper exposure."},
 		{ColAdjustedValuation, f64, "Moat-adjusted valuation in USD under the scenario; null when no valuation."},
 		{ColValuationChange, f64, "Adjusted valuation under the scenario minus the base adjusted valuation, in USD; null when no valuation."},
