@@ -81,12 +81,15 @@ func TestRunTerminated(t *testing.T) {
 	args := func(date string) []string {
 		return []string{"run", "--input", in, "--out", out, "--run-date", date, "--log-format", "json", "--log-level", "debug"}
 	}
-	if b, err := exec.Command(bin, args("2026-01-14")...).CombinedOutput(); err != nil {
+	first := exec.Command(bin, args("2026-01-14")...)
+	first.Env = childEnv()
+	if b, err := first.CombinedOutput(); err != nil {
 		t.Fatalf("first run: %v\n%s", err, b)
 	}
 	before := checkOutIntact(t, out)
 
 	cmd := exec.Command(bin, args("2026-01-15")...)
+	cmd.Env = childEnv()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -122,6 +125,19 @@ func TestRunTerminated(t *testing.T) {
 	}
 }
 
+// childEnv is the environment of the commands the tests start: this
+// process's, without MOATSCORE_* variables (the test's own switches are not
+// config keys, and the command rejects unknown ones).
+func childEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "MOATSCORE_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
 // TestRunKilled builds the moatscore binary, publishes a run, then starts
 // runs and kills them with SIGKILL at random moments, ten times. After each
 // kill the output root must be intact to a reader (the earlier published
@@ -155,7 +171,7 @@ func TestRunKilled(t *testing.T) {
 	run := func(date string) *exec.Cmd {
 		cmd := exec.Command(bin, "run", "--input", in, "--out", out, "--run-date", date, "--log-format", "json", "--wait", "1m")
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "MOATSCORE_CONFIG=")
+		cmd.Env = childEnv()
 		var stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &bytes.Buffer{}, &stderr
 		return cmd
