@@ -85,3 +85,17 @@ func TestManyProviders(t *testing.T) {
 		t.Errorf("UnknownProviders = %q, want acme,zeta", got)
 	}
 }
+
+func TestNoCompanies(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	m := newTestModel(t, testConfig())
+	res := score(t, mem, m, input{}, scoreOpts{workers: 2})
+	defer res.Release()
+	if res.Scores.NumRows() != 0 || res.Scenarios.NumRows() != 0 {
+		t.Errorf("rows = %d, %d; want 0, 0", res.Scores.NumRows(), res.Scenarios.NumRows())
+	}
+	if got, want := int(res.Scores.NumCols()), len(m.ScoreColumns()); got != want {
+		t.Errorf("score columns = %d, want %d", got, want)
+	}
+}
