@@ -147,6 +147,18 @@ func TestRunPublishesAndComparesWithThePreviousRun(t *testing.T) {
 			t.Errorf("input %s: files hold %d rows, accounting %d", in.Table, rows, ta.RowsIn)
 		}
 	}
+	var rejectRows, rejected int64
+	for _, o := range m.Outputs {
+		if o.Dataset == DatasetRejects {
+			rejectRows += o.Rows
+		}
+	}
+	for _, ta := range m.Tables {
+		rejected += ta.Rejected
+	}
+	if rejectRows != rejected || rejected == 0 {
+		t.Errorf("rejects outputs hold %d rows, the accounting %d rejected", rejectRows, rejected)
+	}
 	published := checkOutIntact(t, out)
 	if published["2026-01-15"] != m.RunID {
 		t.Fatalf("published %v, want 2026-01-15 by %s", published, m.RunID)
