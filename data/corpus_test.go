@@ -23,9 +23,18 @@ const corpusTimeout = 20 * time.Second
 // or skips the test when there is none on this machine.
 func corpusDir(t testing.TB) string {
 	t.Helper()
+	dir, err := findCorpus()
+	if err != nil {
+		t.Skipf("parquet-testing corpus not found at ../shared/parquet-testing next to the module root: %v", err)
+	}
+	return dir
+}
+
+// findCorpus looks for ../shared/parquet-testing next to the module root.
+func findCorpus() (string, error) {
 	wd, err := os.Getwd()
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	root := wd
 	for {
@@ -34,15 +43,15 @@ func corpusDir(t testing.TB) string {
 		}
 		parent := filepath.Dir(root)
 		if parent == root {
-			t.Fatalf("no go.mod above %s", wd)
+			return "", fmt.Errorf("no go.mod above %s", wd)
 		}
 		root = parent
 	}
 	dir := filepath.Join(root, "..", "shared", "parquet-testing")
 	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("parquet-testing corpus not found at ../shared/parquet-testing next to the module root: %v", err)
+		return "", err
 	}
-	return dir
+	return dir, nil
 }
 
 // corpusFiles lists every regular file under the corpus's data and
