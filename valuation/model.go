@@ -440,4 +440,7 @@ func init() {
 	if len(wxDecls) > 16 {
 		panic("valuation: more than 16 wrapper exposure components")
 	}
+	if 1<<len(UncertaintyReasons) != uAll+1 {
+		panic("valuation: uncertainty reasons and their bits differ")
+	}
 }
