@@ -193,14 +193,17 @@ func TestRunKilled(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	dates := []string{"2026-01-15", "2026-01-14"} // a new date, and a re-run that replaces one
-	for round := range killRounds {
+	// Ten runs killed: a run that finishes before its kill moment does not
+	// count (it must have published, which checkOutIntact sees).
+	kills := 0
+	for round := 0; kills < killRounds && round < 3*killRounds; round++ {
 		date := dates[round%len(dates)]
 		before := checkOutIntact(t, out)
 		cmd := run(date)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		after := time.Duration(rng.Int64N(int64(base + base/5)))
+		after := time.Duration(rng.Int64N(int64(base)))
 		time.Sleep(after)
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		err := cmd.Wait()
@@ -208,6 +211,9 @@ func TestRunKilled(t *testing.T) {
 		killed := errors.As(err, &exit) && exit.ProcessState.Sys().(syscall.WaitStatus).Signaled()
 		if err != nil && !killed {
 			t.Fatalf("round %d: run --run-date %s ended with %v before the kill\n%s", round, date, err, cmd.Stderr)
+		}
+		if killed {
+			kills++
 		}
 		now := checkOutIntact(t, out)
 		for d, id := range before {
@@ -234,6 +240,9 @@ func TestRunKilled(t *testing.T) {
 		if t.Failed() {
 			t.FailNow()
 		}
+	}
+	if kills < killRounds {
+		t.Errorf("only %d runs were killed before they finished, want %d", kills, killRounds)
 	}
 	mustRun("2026-01-16")
 	published = checkOutIntact(t, out)
