@@ -523,21 +523,86 @@ func (c *converter) dictStrings(d *array.Dictionary) (arrow.Array, error) {
 		defer plain.Release()
 		dict = plain
 	}
-	n, size := d.Len(), dict.Len()
-	bits, off := validity(d)
-	idx := make([]int, n)
-	for i := range idx {
-		if bits == nil || bitutil.BitIsSet(bits, off+i) {
-			k := d.GetValueIndex(i)
-			if k < 0 || k >= size {
-				return nil, fmt.Errorf("dictionary index %d out of range [0, %d)", k, size)
-			}
-			idx[i] = k
-		}
-	}
 	dd := dict.Data()
 	offs, raw := arrow.GetOffsets[int32](dd, 1), dd.Buffers()[2].Bytes()
-	return c.buildStrings(d, n, func(i int) []byte { k := idx[i]; return raw[offs[k]:offs[k+1]] })
+	switch d.Indices().DataType().ID() {
+	case arrow.INT32:
+		return dictGather(c, d, arrow.GetValues[int32](d.Indices().Data(), 1), offs, raw)
+	case arrow.INT8:
+		return dictGather(c, d, arrow.GetValues[int8](d.Indices().Data(), 1), offs, raw)
+	case arrow.INT16:
+		return dictGather(c, d, arrow.GetValues[int16](d.Indices().Data(), 1), offs, raw)
+	case arrow.INT64:
+		return dictGather(c, d, arrow.GetValues[int64](d.Indices().Data(), 1), offs, raw)
+	case arrow.UINT8:
+		return dictGather(c, d, arrow.GetValues[uint8](d.Indices().Data(), 1), offs, raw)
+	case arrow.UINT16:
+		return dictGather(c, d, arrow.GetValues[uint16](d.Indices().Data(), 1), offs, raw)
+	case arrow.UINT32:
+		return dictGather(c, d, arrow.GetValues[uint32](d.Indices().Data(), 1), offs, raw)
+	case arrow.UINT64:
+		return dictGather(c, d, arrow.GetValues[uint64](d.Indices().Data(), 1), offs, raw)
+	}
+	return nil, fmt.Errorf("%w: dictionary index type %s", ErrColumnType, d.Indices().DataType())
+}
+
+// dictGather writes out the strings a dictionary array's indices point to.
+func dictGather[T integer](c *converter, d *array.Dictionary, idx []T, offs []int32, raw []byte) (arrow.Array, error) {
+	n, size := len(idx), len(offs)-1
+	bits, off := validity(d)
+	total := 0
+	for i, k := range idx {
+		if bits != nil && !bitutil.BitIsSet(bits, off+i) {
+			continue
+		}
+		if uint64(k) >= uint64(size) {
+			return nil, fmt.Errorf("dictionary index %d out of range [0, %d)", uint64(k), size)
+		}
+		total += int(offs[k+1] - offs[k])
+	}
+	if total > math.MaxInt32 {
+		return nil, fmt.Errorf("%d bytes of text in one batch: over the 2 GiB limit of a string column", total)
+	}
+	offBuf, dataBuf, valid := c.stringBuffers(n, total, bits, off)
+	offsets := arrow.GetData[int32](offBuf.Bytes())[:n+1]
+	text := dataBuf.Bytes()[:total]
+	pos := int32(0)
+	for i, k := range idx {
+		offsets[i] = pos
+		if bits == nil || bitutil.BitIsSet(bits, off+i) {
+			pos += int32(copy(text[pos:], raw[offs[k]:offs[k+1]]))
+		}
+	}
+	offsets[n] = pos
+	return finishStrings(n, d.NullN(), valid, offBuf, dataBuf), nil
+}
+
+// stringBuffers allocates the buffers of a string array of n cells and
+// total bytes, with a copy of the validity bits (nil: all valid).
+func (c *converter) stringBuffers(n, total int, bits []byte, off int) (offBuf, dataBuf, valid *memory.Buffer) {
+	offBuf = memory.NewResizableBuffer(c.mem)
+	offBuf.Resize((n + 1) * 4)
+	dataBuf = memory.NewResizableBuffer(c.mem)
+	dataBuf.Resize(total)
+	if bits != nil {
+		valid = memory.NewResizableBuffer(c.mem)
+		valid.Resize(int(bitutil.BytesForBits(int64(n))))
+		bitutil.CopyBitmap(bits, off, n, valid.Bytes(), 0)
+	}
+	return offBuf, dataBuf, valid
+}
+
+// finishStrings makes a string array of the buffers, taking them over.
+func finishStrings(n, nulls int, valid, offBuf, dataBuf *memory.Buffer) arrow.Array {
+	d := array.NewData(arrow.BinaryTypes.String, n, []*memory.Buffer{valid, offBuf, dataBuf}, nil, nulls, 0)
+	offBuf.Release()
+	dataBuf.Release()
+	if valid != nil {
+		valid.Release()
+	}
+	arr := array.MakeFromData(d)
+	d.Release()
+	return arr
 }
 
 // buildStrings builds a string array of n cells with src's validity and
@@ -553,18 +618,9 @@ func (c *converter) buildStrings(src arrow.Array, n int, get func(i int) []byte)
 	if total > math.MaxInt32 {
 		return nil, fmt.Errorf("%d bytes of text in one batch: over the 2 GiB limit of a string column", total)
 	}
-	offBuf := memory.NewResizableBuffer(c.mem)
-	offBuf.Resize((n + 1) * 4)
+	offBuf, dataBuf, valid := c.stringBuffers(n, total, bits, off)
 	offsets := arrow.GetData[int32](offBuf.Bytes())[:n+1]
-	dataBuf := memory.NewResizableBuffer(c.mem)
-	dataBuf.Resize(total)
 	text := dataBuf.Bytes()[:total]
-	var valid *memory.Buffer
-	if bits != nil {
-		valid = memory.NewResizableBuffer(c.mem)
-		valid.Resize(int(bitutil.BytesForBits(int64(n))))
-		bitutil.CopyBitmap(bits, off, n, valid.Bytes(), 0)
-	}
 	pos := 0
 	for i := 0; i < n; i++ {
 		offsets[i] = int32(pos)
@@ -573,15 +629,7 @@ func (c *converter) buildStrings(src arrow.Array, n int, get func(i int) []byte)
 		}
 	}
 	offsets[n] = int32(pos)
-	d := array.NewData(arrow.BinaryTypes.String, n, []*memory.Buffer{valid, offBuf, dataBuf}, nil, src.NullN(), 0)
-	offBuf.Release()
-	dataBuf.Release()
-	if valid != nil {
-		valid.Release()
-	}
-	arr := array.MakeFromData(d)
-	d.Release()
-	return arr, nil
+	return finishStrings(n, src.NullN(), valid, offBuf, dataBuf), nil
 }
 
 // intsToString writes integers as decimal text.

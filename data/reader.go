@@ -409,6 +409,9 @@ func planFile(mem memory.Allocator, t *Table, f *File, opts ReaderOptions) (*fil
 		}
 		p.present[c.Name] = pos
 		p.leaves = append(p.leaves, fld.ColIndex)
+		if lowCardinality(c) && fld.Field.Type.ID() == arrow.STRING && src.dictEncoded(fld.ColIndex) {
+			p.readDict = append(p.readDict, fld.ColIndex)
+		}
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("%w %s", ErrMissingColumn, strings.Join(missing, ", "))
@@ -537,6 +540,34 @@ func readerProps(maxPage int64) *parquet.ReaderProperties {
 	return props
 }
 
+// lowCardinality reports whether a column holds few distinct values (enums,
+// countries, slugs, providers): read as a dictionary when the file has one,
+// it decodes each distinct value once.
+func lowCardinality(c Column) bool {
+	switch c.Rule {
+	case Enum, ISOCountry, Slug, ProviderID:
+		return c.Kind == String
+	}
+	return false
+}
+
+// dictEncoded reports whether every data page of a leaf column is
+// dictionary-encoded, as far as the metadata tells.
+func (s *source) dictEncoded(leaf int) bool {
+	for i := range s.md.NumRowGroups() {
+		cc, err := s.md.RowGroup(i).ColumnChunk(leaf)
+		if err != nil || !cc.HasDictionaryPage() {
+			return false
+		}
+		for _, st := range cc.EncodingStats() {
+			if strings.HasPrefix(st.PageType.String(), "DATA_PAGE") && st.Encoding != parquet.Encodings.RLEDict && st.Encoding != parquet.Encodings.PlainDict {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // check verifies the metadata of the leaf columns to read (all when leaves
 // is nil) before a byte of data is read: row counts, and column chunks that
 // lie inside the file.
@@ -591,6 +622,8 @@ func decode(ctx context.Context, mem memory.Allocator, path string, src *source,
 	if err != nil {
 		return err
 	}
+	// PreAllocBinaryData stays off: it sizes string buffers from the chunk
+	// sizes in the metadata, which a malformed file can set to anything.
 	props := pqarrow.ArrowReadProperties{BatchSize: int64(opts.BatchSize)}
 	for _, c := range readDict {
 		props.SetReadDict(c, true)
