@@ -487,19 +487,23 @@ var (
 // openSource checks that path looks like a Parquet file and reads its
 // footer.
 func openSource(path string, maxPage int64) (*source, error) {
+	// stat before opening: opening a FIFO would block until a writer comes
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: not a regular file", ErrNotParquet)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
+	if info, err = f.Stat(); err != nil {
 		return nil, err
 	}
 	size := info.Size()
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w: not a regular file", ErrNotParquet)
-	}
 	if size < 12 {
 		return nil, fmt.Errorf("%w: only %d bytes", ErrNotParquet, size)
 	}

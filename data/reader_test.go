@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -320,6 +321,22 @@ func TestReaderTypeRules(t *testing.T) {
 			wantIssues: []issue{{1, "as_of", "9000000000000000000 ms", ReasonOutOfRange}},
 		},
 		{
+			name: "half floats and columns of type null",
+			cols: companiesFile(
+				rcol{"gross_margin", arrow.FixedWidthTypes.Float16, `[0.5, null, -1]`},
+				rcol{"employees", arrow.FixedWidthTypes.Float16, `[12, 0.5, null]`},
+				rcol{"as_of", arrow.Null, `[null, null, null]`},
+				rcol{"fallback_parity", arrow.Null, `[null, null, null]`},
+			),
+			want: map[string]string{
+				"gross_margin":    `[0.5,null,-1]`,
+				"employees":       `[12,null,null]`,
+				"as_of":           `[null,null,null]`,
+				"fallback_parity": `[null,null,null]`,
+			},
+			wantIssues: []issue{{1, "employees", "0.5", ReasonOutOfRange}},
+		},
+		{
 			name: "missing optional columns read as nulls",
 			cols: companiesFile(),
 			want: map[string]string{
@@ -582,6 +599,10 @@ func TestReaderBadFiles(t *testing.T) {
 	for i := 8; i < 60 && i < len(corrupt); i++ {
 		corrupt[i] = 0xff
 	}
+	fifo := filepath.Join(dir, "fifo.parquet")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		path    string
@@ -595,6 +616,7 @@ func TestReaderBadFiles(t *testing.T) {
 		{name: "truncated", path: write("truncated.parquet", raw[:len(raw)/2]), wantErr: ErrNotParquet, wantMsg: "truncated"},
 		{name: "footer cut", path: write("cut.parquet", append(slices.Clone(raw[:len(raw)-40]), raw[len(raw)-4:]...))},
 		{name: "corrupt page", path: write("corrupt.parquet", corrupt)},
+		{name: "a FIFO", path: fifo, wantErr: ErrNotParquet, wantMsg: "not a regular file"},
 		{name: "page over the size limit", path: big, table: &Table{Name: "t", Columns: []Column{{Name: "company_id", Kind: String, Required: true}}},
 			opts: ReaderOptions{MaxPageSize: 4096}, wantMsg: "exceeds configured limit"},
 	}
