@@ -5,19 +5,54 @@ import (
 	"sync"
 
 	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/klauspost/compress/snappy"
 	"github.com/klauspost/compress/zstd"
 )
 
 // The Parquet reader decompresses a page into a buffer of the size its
-// header declares, and every codec but ZSTD stops there. The ZSTD decoder
-// grows the buffer to whatever the frame holds, so a page whose header
-// lies (a few KiB declared, gigabytes in the frame) would be decompressed
-// in full before the size check fails: a decompression bomb. boundedZstd
-// decodes at most the declared size and fails beyond it.
+// header declares. GZIP, BROTLI and LZ4_RAW stop there, but the ZSTD
+// decoder grows the buffer to whatever the frame holds, and the Snappy
+// decoder allocates whatever length the stream declares: a page whose
+// header lies (a few KiB declared, gigabytes in the stream) would be
+// decompressed in full before the size check fails, a decompression bomb.
+// The codecs registered here decode at most the declared size and fail
+// beyond it; encoding is unchanged. (Packages that register their own
+// Snappy encoder later wrap this one and keep its decoding.)
 func init() {
 	if c, err := compress.GetCodec(compress.Codecs.Zstd); err == nil {
 		compress.RegisterCodec(compress.Codecs.Zstd, boundedZstd{Codec: c})
 	}
+	if c, err := compress.GetCodec(compress.Codecs.Snappy); err == nil {
+		compress.RegisterCodec(compress.Codecs.Snappy, boundedSnappy{Codec: c})
+	}
+}
+
+// boundedSnappy checks the length a Snappy block declares before decoding.
+type boundedSnappy struct {
+	compress.Codec
+}
+
+func (s boundedSnappy) Decode(dst, src []byte) []byte {
+	out, err := s.DecodeWithError(dst, src)
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// DecodeWithError decodes src into dst, failing when src declares more
+// than len(dst) bytes.
+func (s boundedSnappy) DecodeWithError(dst, src []byte) ([]byte, error) {
+	if dst != nil {
+		n, err := snappy.DecodedLen(src)
+		if err != nil {
+			return nil, fmt.Errorf("snappy: %w", err)
+		}
+		if n > len(dst) {
+			return nil, fmt.Errorf("snappy: block decodes to %d bytes, the page declares %d", n, len(dst))
+		}
+	}
+	return compress.Decode(s.Codec, dst, src)
 }
 
 // boundedZstd is the default ZSTD codec with a bounded decoder; encoding

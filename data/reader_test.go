@@ -697,42 +697,51 @@ func TestSafely(t *testing.T) {
 	}
 }
 
-// TestZstdBomb: a ZSTD page whose frame holds far more than its header
-// declares fails instead of being decompressed in full.
-func TestZstdBomb(t *testing.T) {
-	codec, err := compress.GetCodec(compress.Codecs.Zstd)
-	if err != nil {
-		t.Fatal(err)
-	}
+// TestDecompressionBomb: a page whose compressed stream holds far more
+// than its header declares fails, for every codec, without being
+// decompressed in full.
+func TestDecompressionBomb(t *testing.T) {
+	// 64 MiB of zeros: the bound below leaves room for a decoder's own
+	// window (up to 16 MiB for Brotli), not for the decoded data
 	const size = 64 << 20
-	bomb := codec.Encode(nil, make([]byte, size))
-	if len(bomb) > size/100 {
-		t.Fatalf("%d bytes of zeros compress to %d bytes", size, len(bomb))
-	}
+	zeros := make([]byte, size)
 	small := []byte("hello, page")
-	for _, tt := range []struct {
-		name    string
-		src     []byte
-		dst     int
-		wantErr bool
-	}{
-		{"declared size matches", codec.Encode(nil, small), len(small), false},
-		{"frame larger than declared", bomb, 4096, true},
+	for _, codec := range []compress.Compression{
+		compress.Codecs.Zstd, compress.Codecs.Snappy, compress.Codecs.Gzip,
+		compress.Codecs.Brotli, compress.Codecs.Lz4Raw,
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
-			out, err := compress.Decode(codec, make([]byte, tt.dst), tt.src)
-			runtime.ReadMemStats(&after)
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("Decode() error = %v, want error %v", err, tt.wantErr)
-			}
-			if !tt.wantErr && string(out) != string(small) {
-				t.Errorf("Decode() = %q, want %q", out, small)
-			}
-			if grown := after.TotalAlloc - before.TotalAlloc; grown > size/4 {
-				t.Errorf("Decode() allocated %d bytes for a page of %d", grown, tt.dst)
-			}
-		})
+		c, err := compress.GetCodec(codec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bomb := c.EncodeLevel(nil, zeros, 1)
+		if len(bomb) > size/10 {
+			t.Fatalf("%s: %d bytes of zeros compress to %d bytes", codec, size, len(bomb))
+		}
+		for _, tt := range []struct {
+			name    string
+			src     []byte
+			dst     int
+			wantErr bool
+		}{
+			{"declared size matches", c.Encode(nil, small), len(small), false},
+			{"stream larger than declared", bomb, 4096, true},
+		} {
+			t.Run(codec.String()+"/"+tt.name, func(t *testing.T) {
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				out, err := compress.Decode(c, make([]byte, tt.dst), tt.src)
+				runtime.ReadMemStats(&after)
+				if (err != nil) != tt.wantErr {
+					t.Fatalf("Decode() error = %v, want error %v", err, tt.wantErr)
+				}
+				if !tt.wantErr && string(out) != string(small) {
+					t.Errorf("Decode() = %q, want %q", out, small)
+				}
+				if grown := after.TotalAlloc - before.TotalAlloc; grown > size/2 {
+					t.Errorf("Decode() allocated %d bytes for a page of %d", grown, tt.dst)
+				}
+			})
+		}
 	}
 }
