@@ -197,7 +197,7 @@ func (g *aggregation) Release() {
 }
 
 // evaluate scores every company.
-func (g *aggregation) evaluate(ctx context.Context, companies *data.CompanySet) (*scored, error) {
+func (g *aggregation) evaluate(ctx context.Context) (*scored, error) {
 	if err := g.start(); err != nil {
 		return nil, err
 	}

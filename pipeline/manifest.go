@@ -48,8 +48,8 @@ type Manifest struct {
 	IgnoredColumns []string          `json:"ignored_columns"`
 	Previous       *PreviousRun      `json:"previous_run"` // null when there was no earlier run
 	Outputs        []ManifestOutput  `json:"outputs"`
-	Timings        []StageTiming     `json:"timings"`
-	Config         any               `json:"config"` // the effective configuration
+	Timings        []StageTiming     `json:"timings"` // every stage before the manifest is written (publish follows it)
+	Config         any               `json:"config"`  // the effective configuration
 	Versions       map[string]string `json:"versions"`
 }
 

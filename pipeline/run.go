@@ -240,7 +240,7 @@ func (r *run) run(ctx context.Context) (*RunResult, error) {
 	}
 	r.recordInputs(sum, files, sums)
 	for _, of := range rejectFiles {
-		r.addOutput(out, DatasetRejects, st, of)
+		r.addOutput(DatasetRejects, of)
 	}
 	_, _, rejected := sum.Totals()
 	if qerr := sum.CheckRejects(r.cfg.Run.MaxRejectShare); qerr != nil {
@@ -268,7 +268,7 @@ func (r *run) run(ctx context.Context) (*RunResult, error) {
 		bar := r.env.Progress.Stage("score", -1, "companies")
 		defer bar.Done()
 		var err error
-		sc, err = agg.evaluate(ctx, sum.Companies)
+		sc, err = agg.evaluate(ctx)
 		if err == nil {
 			bar.Add(int64(sc.rows))
 			log.Info("companies scored", "companies", sc.rows, "scenarios", sc.scenarioCount)
@@ -343,13 +343,13 @@ func (r *run) run(ctx context.Context) (*RunResult, error) {
 		if err != nil {
 			return err
 		}
-		r.addOutput(out, DatasetScores, st, of)
+		r.addOutput(DatasetScores, of)
 		scols := sc.scenarioColumns(meta)
 		of, err = writeOutput(ctx, r.mem, filepath.Join(st.Dir(DatasetScenarios), "part-0.parquet"), sc.scenarioRows, scols, meta, bar)
 		if err != nil {
 			return err
 		}
-		r.addOutput(out, DatasetScenarios, st, of)
+		r.addOutput(DatasetScenarios, of)
 		return nil
 	})
 	if err != nil {
@@ -424,7 +424,7 @@ func (r *run) finishManifest(st *Staging) error {
 
 // addOutput records a written file in the manifest, its path as it will be
 // once published (or kept under failed/).
-func (r *run) addOutput(out *Out, dataset string, st *Staging, of OutputFile) {
+func (r *run) addOutput(dataset string, of OutputFile) {
 	rel := filepath.ToSlash(filepath.Join(dataset, partition(r.date), filepath.Base(of.Path)))
 	r.m.Outputs = append(r.m.Outputs, ManifestOutput{Dataset: dataset, Path: rel, Rows: of.Rows, Bytes: of.Bytes})
 }
