@@ -60,6 +60,13 @@ func FuzzReader(f *testing.F) {
 		{"country", arrow.BinaryTypes.String, `["US", "FR", "NA"]`},
 		{"api_dependency_share", arrow.PrimitiveTypes.Float32, `[0.5, 0.25, 1]`},
 	}, testFileOptions{codec: compress.Codecs.Zstd, noDict: true})
+	for _, name := range []string{"companies.parquet", "funding_rounds/year=2024/part_0.parquet"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "reader", "duckdb", filepath.FromSlash(name)))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 	f.Add([]byte("PAR1PAR1"))
 	f.Add([]byte("PAR1\x00\x00\x00\x00\x04\x00\x00\x00PAR1"))
 	if corpus, err := findCorpus(); err == nil {
