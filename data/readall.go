@@ -31,6 +31,7 @@ func ReadAll(ctx context.Context, mem memory.Allocator, path string, fn func(arr
 			if err != nil {
 				return err
 			}
+			defer src.close()
 			if err := src.check(nil); err != nil {
 				return err
 			}

@@ -1,7 +1,6 @@
 package data
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,9 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
@@ -365,18 +362,13 @@ type filePlan struct {
 	ignored  []string
 }
 
-// source is an opened file's footer, shared read-only by its tasks.
-type source struct {
-	md   *metadata.FileMetaData
-	size int64
-}
-
 // planFile reads f's footer and maps its columns to t's.
 func planFile(mem memory.Allocator, t *Table, f *File, opts ReaderOptions) (*filePlan, error) {
 	src, err := openSource(f.Path, opts.MaxPageSize)
 	if err != nil {
 		return nil, err
 	}
+	defer src.close()
 	manifest, err := pqarrow.NewSchemaManifest(src.md.Schema, src.md.KeyValueMetadata(), &pqarrow.ArrowReadProperties{})
 	if err != nil {
 		return nil, fmt.Errorf("reading the schema: %w", err)
@@ -479,71 +471,6 @@ func (p *filePlan) convert(c *converter, rec arrow.RecordBatch) (*Batch, error) 
 	return &Batch{Record: array.NewRecordBatch(p.schema, cols, int64(n)), Issues: c.issues}, nil
 }
 
-var (
-	magic          = []byte("PAR1")
-	magicEncrypted = []byte("PARE")
-)
-
-// openSource checks that path looks like a Parquet file and reads its
-// footer.
-func openSource(path string, maxPage int64) (*source, error) {
-	// stat before opening: opening a FIFO would block until a writer comes
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w: not a regular file", ErrNotParquet)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if info, err = f.Stat(); err != nil {
-		return nil, err
-	}
-	size := info.Size()
-	if size < 12 {
-		return nil, fmt.Errorf("%w: only %d bytes", ErrNotParquet, size)
-	}
-	var head, tail [4]byte
-	if _, err := f.ReadAt(head[:], 0); err != nil {
-		return nil, err
-	}
-	if _, err := f.ReadAt(tail[:], size-4); err != nil {
-		return nil, err
-	}
-	switch {
-	case bytes.Equal(tail[:], magicEncrypted):
-		return nil, ErrEncrypted
-	case !bytes.Equal(head[:], magic) && !bytes.Equal(tail[:], magic):
-		return nil, fmt.Errorf("%w: no magic bytes", ErrNotParquet)
-	case !bytes.Equal(tail[:], magic):
-		return nil, fmt.Errorf("%w: truncated (no footer)", ErrNotParquet)
-	case !bytes.Equal(head[:], magic):
-		return nil, fmt.Errorf("%w: no magic bytes at the start", ErrNotParquet)
-	}
-	rdr, err := file.NewParquetReader(f, file.WithReadProps(readerProps(maxPage)))
-	if err != nil {
-		return nil, fmt.Errorf("reading the footer: %w", err)
-	}
-	md := rdr.MetaData()
-	md.WriterVersion() // computed once here, then only read by the tasks
-	return &source{md: md, size: size}, nil
-}
-
-// readerProps are the Parquet reader's properties: page size limits, and
-// the Go allocator for its scratch buffers (it pools and frees them itself).
-func readerProps(maxPage int64) *parquet.ReaderProperties {
-	props := parquet.NewReaderProperties(memory.DefaultAllocator)
-	props.MaxCompressedPageSize = maxPage
-	props.MaxUncompressedPageSize = maxPage
-	props.BufferedStreamEnabled = true
-	props.BufferSize = 1 << 20
-	return props
-}
-
 // lowCardinality reports whether a column holds few distinct values (enums,
 // countries, slugs, providers): read as a dictionary when the file has one,
 // it decodes each distinct value once.
@@ -553,62 +480,6 @@ func lowCardinality(c Column) bool {
 		return c.Kind == String
 	}
 	return false
-}
-
-// dictEncoded reports whether every data page of a leaf column is
-// dictionary-encoded, as far as the metadata tells.
-func (s *source) dictEncoded(leaf int) bool {
-	for i := range s.md.NumRowGroups() {
-		cc, err := s.md.RowGroup(i).ColumnChunk(leaf)
-		if err != nil || !cc.HasDictionaryPage() {
-			return false
-		}
-		for _, st := range cc.EncodingStats() {
-			if strings.HasPrefix(st.PageType.String(), "DATA_PAGE") && st.Encoding != parquet.Encodings.RLEDict && st.Encoding != parquet.Encodings.PlainDict {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// check verifies the metadata of the leaf columns to read (all when leaves
-// is nil) before a byte of data is read: row counts, and column chunks that
-// lie inside the file.
-func (s *source) check(leaves []int) error {
-	ncols := s.md.Schema.NumColumns()
-	for i := range s.md.NumRowGroups() {
-		rg := s.md.RowGroup(i)
-		if rg.NumRows() < 0 {
-			return fmt.Errorf("row group %d: negative row count %d", i, rg.NumRows())
-		}
-		if rg.NumColumns() != ncols {
-			return fmt.Errorf("row group %d: %d column chunks for %d columns", i, rg.NumColumns(), ncols)
-		}
-		cols := leaves
-		if cols == nil {
-			cols = make([]int, ncols)
-			for j := range cols {
-				cols[j] = j
-			}
-		}
-		for _, j := range cols {
-			cc, err := rg.ColumnChunk(j)
-			if err != nil {
-				return fmt.Errorf("row group %d, column %d: %w", i, j, err)
-			}
-			start := cc.DataPageOffset()
-			if cc.HasDictionaryPage() && cc.DictionaryPageOffset() > 0 && cc.DictionaryPageOffset() < start {
-				start = cc.DictionaryPageOffset()
-			}
-			n := cc.TotalCompressedSize()
-			if start < 0 || n < 0 || start > s.size || n > s.size-start {
-				return fmt.Errorf("row group %d, column %q: column chunk (offset %d, %d bytes) lies outside the file (%d bytes)",
-					i, s.md.Schema.Column(j).Path(), start, n, s.size)
-			}
-		}
-	}
-	return nil
 }
 
 // decode reads the given leaf columns (all when nil) of the given row

@@ -1,0 +1,180 @@
+package data
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/thrift/lib/go/thrift"
+	xparquet "github.com/xitongsys/parquet-go/parquet"
+)
+
+// thriftBytes serialises a Parquet structure in Thrift's compact protocol.
+func thriftBytes(t testing.TB, s thrift.TStruct) []byte {
+	t.Helper()
+	ser := thrift.NewTSerializer()
+	ser.Protocol = thrift.NewTCompactProtocolFactoryConf(nil).GetProtocol(ser.Transport)
+	b, err := ser.Write(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// writeDictFile writes, byte by byte, a Parquet file of one required
+// string column "country" with three rows: a dictionary page holding "US",
+// "FR" and "DE" but declaring dictValues values, and a data page whose
+// three indices are all index. With dictValues 3 and index 1 it is a valid
+// file of three "FR"; other values make the malformed files of the tests.
+func writeDictFile(t testing.TB, path string, dictValues int32, index uint32) {
+	t.Helper()
+	var buf bytes.Buffer
+	buf.WriteString("PAR1")
+
+	dictOff := int64(buf.Len())
+	var dict bytes.Buffer
+	for _, v := range []string{"US", "FR", "DE"} {
+		binary.Write(&dict, binary.LittleEndian, uint32(len(v)))
+		dict.WriteString(v)
+	}
+	buf.Write(thriftBytes(t, &xparquet.PageHeader{
+		Type:                 xparquet.PageType_DICTIONARY_PAGE,
+		UncompressedPageSize: int32(dict.Len()),
+		CompressedPageSize:   int32(dict.Len()),
+		DictionaryPageHeader: &xparquet.DictionaryPageHeader{NumValues: dictValues, Encoding: xparquet.Encoding_PLAIN},
+	}))
+	buf.Write(dict.Bytes())
+
+	dataOff := int64(buf.Len())
+	// RLE/bit-packed hybrid indices: the bit width, then one run of three
+	// copies of the index
+	width := byte(1)
+	for index>>width != 0 {
+		width++
+	}
+	data := []byte{width, 3 << 1}
+	for i := 0; i < int(width+7)/8; i++ {
+		data = append(data, byte(index>>(8*i)))
+	}
+	buf.Write(thriftBytes(t, &xparquet.PageHeader{
+		Type:                 xparquet.PageType_DATA_PAGE,
+		UncompressedPageSize: int32(len(data)),
+		CompressedPageSize:   int32(len(data)),
+		DataPageHeader: &xparquet.DataPageHeader{
+			NumValues: 3, Encoding: xparquet.Encoding_RLE_DICTIONARY,
+			DefinitionLevelEncoding: xparquet.Encoding_RLE, RepetitionLevelEncoding: xparquet.Encoding_RLE,
+		},
+	}))
+	buf.Write(data)
+	size := int64(buf.Len()) - dictOff
+
+	utf8 := xparquet.ConvertedType_UTF8
+	required := xparquet.FieldRepetitionType_REQUIRED
+	byteArray := xparquet.Type_BYTE_ARRAY
+	children := int32(1)
+	buf.Write(thriftBytes(t, &xparquet.FileMetaData{
+		Version: 1,
+		Schema: []*xparquet.SchemaElement{
+			{Name: "schema", NumChildren: &children},
+			{Name: "country", Type: &byteArray, RepetitionType: &required, ConvertedType: &utf8},
+		},
+		NumRows: 3,
+		RowGroups: []*xparquet.RowGroup{{
+			NumRows:       3,
+			TotalByteSize: size,
+			Columns: []*xparquet.ColumnChunk{{
+				FileOffset: dataOff,
+				MetaData: &xparquet.ColumnMetaData{
+					Type:                  xparquet.Type_BYTE_ARRAY,
+					Encodings:             []xparquet.Encoding{xparquet.Encoding_PLAIN, xparquet.Encoding_RLE_DICTIONARY, xparquet.Encoding_RLE},
+					PathInSchema:          []string{"country"},
+					Codec:                 xparquet.CompressionCodec_UNCOMPRESSED,
+					NumValues:             3,
+					TotalUncompressedSize: size,
+					TotalCompressedSize:   size,
+					DataPageOffset:        dataOff,
+					DictionaryPageOffset:  &dictOff,
+				},
+			}},
+		}},
+	}))
+	footer := int64(buf.Len()) - dictOff - size
+	binary.Write(&buf, binary.LittleEndian, uint32(footer))
+	buf.WriteString("PAR1")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReaderDictionaryBomb: a dictionary page declaring two billion values
+// in a few bytes fails the file before the decoder sets aside room for
+// them (which would end the process: the runtime cannot recover from an
+// allocation it cannot serve).
+func TestReaderDictionaryBomb(t *testing.T) {
+	dir := t.TempDir()
+	tbl := &Table{Name: "t", Columns: []Column{{Name: "country", Kind: String, Required: true, Rule: ISOCountry}}}
+	tests := []struct {
+		name       string
+		dictValues int32
+		index      uint32
+		want       string // the values read; "" for an error
+		wantErr    string // a fragment of the error; alternatives separated by |
+	}{
+		{name: "valid", dictValues: 3, index: 1, want: `["FR","FR","FR"]`},
+		// caught by arrow-go's dictionary decoder, or by the reader's own
+		// check when the column is read as a dictionary
+		{name: "index past the dictionary", dictValues: 3, index: 7, wantErr: "dict eof exception|dictionary index 7 out of range"},
+		{name: "two billion values declared", dictValues: math.MaxInt32, index: math.MaxInt32 - 1,
+			wantErr: "dictionary page declares 2147483647 values in 18 bytes"},
+		{name: "negative count declared", dictValues: -5, index: 1, wantErr: "dictionary page declares -5 values"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			path := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "_")+".parquet")
+			writeDictFile(t, path, tt.dictValues, tt.index)
+
+			batches, _, err := readBatches(mem, tbl, []File{{Path: path, Rel: filepath.Base(path)}}, ReaderOptions{})
+			var got string
+			for _, b := range batches {
+				got = columnJSON(t, b.Record, "country")
+			}
+			releaseAll(batches)
+			errAll := ReadAll(context.Background(), mem, path, func(arrow.Record) error { return nil })
+			if tt.wantErr == "" {
+				if err != nil || errAll != nil {
+					t.Fatalf("Err() = %v, ReadAll() = %v, want no error", err, errAll)
+				}
+				if got != tt.want {
+					t.Errorf("country = %s, want %s", got, tt.want)
+				}
+				mem.AssertSize(t, 0)
+				return
+			}
+			for what, err := range map[string]error{"Reader": err, "ReadAll": errAll} {
+				var fe *FileError
+				if !errors.As(err, &fe) || fe.Path != path || !containsAny(err.Error(), tt.wantErr) {
+					t.Errorf("%s: error %v, want a *FileError naming the file and saying %q", what, err, tt.wantErr)
+				}
+			}
+		})
+	}
+}
+
+// containsAny reports whether s holds one of the |-separated fragments.
+func containsAny(s, fragments string) bool {
+	for _, f := range strings.Split(fragments, "|") {
+		if strings.Contains(s, f) {
+			return true
+		}
+	}
+	return false
+}
