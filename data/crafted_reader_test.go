@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/thrift/lib/go/thrift"
 	xparquet "github.com/xitongsys/parquet-go/parquet"
+	"github.com/xitongsys/parquet-go/writer"
 )
 
 // thriftBytes serialises a Parquet structure in Thrift's compact protocol.
@@ -177,4 +179,49 @@ func containsAny(s, fragments string) bool {
 		}
 	}
 	return false
+}
+
+type blobRow struct {
+	ID   string `parquet:"name=company_id, type=BYTE_ARRAY, convertedtype=UTF8"`
+	Blob string `parquet:"name=blob, type=FIXED_LEN_BYTE_ARRAY, length=100000"`
+}
+
+// TestReaderFixedLengthLimit: the decoder sets aside a batch of a
+// fixed-length column before reading it, so a type length that would make
+// that batch huge fails the file, when the column is read at all.
+func TestReaderFixedLengthLimit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "blob.parquet")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, err := writer.NewParquetWriterFromWriter(f, new(blobRow), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pw.Write(blobRow{ID: "c1", Blob: strings.Repeat("x", 100000)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := pw.WriteStop(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	err = ReadAll(context.Background(), memory.NewGoAllocator(), path, func(arrow.Record) error { return nil })
+	var fe *FileError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), `column "blob": fixed-length values of 100000 bytes are not supported`) {
+		t.Errorf("ReadAll() = %v, want a *FileError about the fixed length", err)
+	}
+	// the contract reader does not read the column: the file is fine
+	tbl := &Table{Name: "t", Columns: []Column{{Name: "company_id", Kind: String, Required: true}}}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	batches, ignored, err := readBatches(mem, tbl, []File{{Path: path, Rel: "blob.parquet"}}, ReaderOptions{})
+	defer releaseAll(batches)
+	if err != nil || len(batches) != 1 || batches[0].Record.NumRows() != 1 {
+		t.Fatalf("reader: %d batches, error %v; want one batch of one row", len(batches), err)
+	}
+	if want := []string{"blob.parquet: blob"}; !slices.Equal(ignored, want) {
+		t.Errorf("Ignored() = %q, want %q", ignored, want)
+	}
 }

@@ -32,7 +32,7 @@ func ReadAll(ctx context.Context, mem memory.Allocator, path string, fn func(arr
 				return err
 			}
 			defer src.close()
-			if err := src.check(nil); err != nil {
+			if err := src.check(nil, opts.BatchSize); err != nil {
 				return err
 			}
 			var want int64

@@ -409,7 +409,7 @@ func planFile(mem memory.Allocator, t *Table, f *File, opts ReaderOptions) (*fil
 		return nil, fmt.Errorf("%w %s", ErrMissingColumn, strings.Join(missing, ", "))
 	}
 	slices.Sort(p.leaves)
-	if err := src.check(p.leaves); err != nil {
+	if err := src.check(p.leaves, opts.BatchSize); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -117,16 +117,29 @@ func (s *source) dictEncoded(leaf int) bool {
 	return true
 }
 
+// maxFixedBatch bounds the bytes a batch of one fixed-length column takes:
+// the decoder sets them aside before it reads a value.
+const maxFixedBatch = 1 << 30
+
 // check verifies the metadata of the leaf columns to read (all when leaves
-// is nil) before a byte of data is decoded: row counts, column chunks that
-// lie inside the file, and dictionary pages that hold as many values as
-// they declare.
-func (s *source) check(leaves []int) error {
+// is nil) in batches of batchSize rows, before a byte of data is decoded:
+// fixed-length value sizes, row counts, column chunks that lie inside the
+// file, and dictionary pages that hold as many values as they declare.
+func (s *source) check(leaves []int, batchSize int) error {
 	ncols := s.md.Schema.NumColumns()
 	if leaves == nil {
 		leaves = make([]int, ncols)
 		for j := range leaves {
 			leaves[j] = j
+		}
+	}
+	for _, j := range leaves {
+		col := s.md.Schema.Column(j)
+		if col.PhysicalType() != parquet.Types.FixedLenByteArray {
+			continue
+		}
+		if n := int64(col.TypeLength()); n <= 0 || n*int64(batchSize) > maxFixedBatch {
+			return fmt.Errorf("column %q: fixed-length values of %d bytes are not supported", col.Path(), n)
 		}
 	}
 	var buf []byte
