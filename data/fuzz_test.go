@@ -67,6 +67,11 @@ func FuzzReader(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	dictFile := filepath.Join(dir, "dict.parquet")
+	writeDictFile(f, dictFile, 3, 1)
+	if b, err := os.ReadFile(dictFile); err == nil {
+		f.Add(b)
+	}
 	f.Add([]byte("PAR1PAR1"))
 	f.Add([]byte("PAR1\x00\x00\x00\x00\x04\x00\x00\x00PAR1"))
 	if corpus, err := findCorpus(); err == nil {
