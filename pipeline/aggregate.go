@@ -204,7 +204,8 @@ func (g *aggregation) evaluate(ctx context.Context) (*scored, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	res, err := g.model.m.Evaluate(g.mem, g.agg)
+	// The scenario rows are made range by range while they are written.
+	res, err := g.model.m.EvaluateWith(g.mem, g.agg, valuation.EvaluateOptions{DeferScenarios: true})
 	if err != nil {
 		return nil, fmt.Errorf("score: %w", err)
 	}
@@ -214,7 +215,7 @@ func (g *aggregation) evaluate(ctx context.Context) (*scored, error) {
 		companies:     g.companies,
 		model:         g.model,
 		rows:          int(res.Scores.NumRows()),
-		scenarioRows:  int(res.Scenarios.NumRows()),
+		scenarioRows:  res.ScenarioRowCount(),
 		scenarioCount: len(g.model.m.Scenarios()),
 	}
 	if sc.rows != int(g.companies.NumRows()) {
@@ -400,26 +401,39 @@ func (s *scored) scoreColumns(r *Ranking, t *Trend, meta FileMeta) []OutColumn {
 // scenarioColumns lays out the scenarios table: company_id in place of the
 // model's company index, then the model's columns, run_id and model_version.
 func (s *scored) scenarioColumns(meta FileMeta) []OutColumn {
-	rec := s.res.Scenarios
 	ids := s.str(s.companies, "company_id")
-	idx, _ := column(rec, valuation.ColCompanyIndex).(*array.Int32)
-	cols := []OutColumn{{
-		Name: "company_id", Type: arrow.BinaryTypes.String, Description: "Company the scenario row is for.",
-		Gen: func(mem memory.Allocator, off, n int) arrow.Array {
-			return gatherStrings(mem, ids, idx.Int32Values()[off:off+n])
-		},
-	}}
-	for i, f := range rec.Schema().Fields() {
-		if f.Name == valuation.ColCompanyIndex {
+	model := s.model.m.ScenarioColumns()
+	idx := -1
+	fields := []arrow.Field{{Name: "company_id", Type: arrow.BinaryTypes.String, Nullable: true}}
+	cols := []OutColumn{{Name: "company_id", Type: arrow.BinaryTypes.String, Description: "Company the scenario row is for."}}
+	for i, c := range model {
+		if c.Name == valuation.ColCompanyIndex {
+			idx = i
 			continue
 		}
-		d, _ := f.Metadata.GetValue(descriptionKey)
-		typ, _ := outType(f.Type)
-		c := OutColumn{Name: f.Name, Type: typ, Description: d, Array: rec.Column(i)}
-		if arrow.TypeEqual(typ, arrow.BinaryTypes.String) {
-			c.Dict = true
+		typ, _ := outType(c.Type)
+		fields = append(fields, arrow.Field{Name: c.Name, Type: c.Type, Nullable: true})
+		cols = append(cols, OutColumn{Name: c.Name, Type: typ, Description: c.Description, Dict: arrow.TypeEqual(typ, arrow.BinaryTypes.String)})
+	}
+	schema := arrow.NewSchema(fields, nil)
+	// The rows of each row group are made at once: the model's scenario
+	// columns, with company_id in place of the company index.
+	block := &OutBlock{Rows: func(mem memory.Allocator, off, n int) arrow.RecordBatch {
+		rec := s.res.ScenarioRows(mem, off, n)
+		defer rec.Release()
+		arrs := make([]arrow.Array, 0, len(model))
+		arrs = append(arrs, gatherStrings(mem, ids, rec.Column(idx).(*array.Int32).Int32Values()))
+		for i := range model {
+			if i != idx {
+				arrs = append(arrs, rec.Column(i))
+			}
 		}
-		cols = append(cols, c)
+		out := array.NewRecordBatch(schema, arrs, int64(n))
+		arrs[0].Release()
+		return out
+	}}
+	for i := range cols {
+		cols[i].Block, cols[i].BlockColumn = block, i
 	}
 	return append(cols,
 		ConstString("run_id", runColumnDescriptions["run_id"], meta.RunID),

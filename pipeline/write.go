@@ -70,9 +70,10 @@ type FileMeta struct {
 	ConfigHash   string
 }
 
-// OutColumn is one column of an output table: either a whole array (Array)
-// or a generator (Gen) that makes the rows [off, off+n) on demand, so that
-// constant and derived columns never need a full-length array.
+// OutColumn is one column of an output table: a whole array (Array), a
+// generator (Gen) that makes the rows [off, off+n) on demand, or a column
+// of the records a Block makes range by range, so that constant and
+// derived columns never need a full-length array.
 type OutColumn struct {
 	Name        string
 	Type        arrow.DataType
@@ -80,12 +81,42 @@ type OutColumn struct {
 	Dict        bool // dictionary-encode in Parquet: only for low-cardinality columns
 	Array       arrow.Array
 	Gen         func(mem memory.Allocator, off, n int) arrow.Array // result released by the caller
+	Block       *OutBlock                                          // with BlockColumn: column BlockColumn of Block's records
+	BlockColumn int
 }
 
-// slice returns the rows [off, off+n) of the column; the caller releases it.
+// OutBlock makes several columns of an output table at once: Rows returns
+// a record of the rows [off, off+n), released by the caller. The writer
+// calls it once per row group for all the columns that name the block.
+type OutBlock struct {
+	Rows func(mem memory.Allocator, off, n int) arrow.RecordBatch
+}
+
+// slice returns the rows [off, off+n) of the column; the caller releases
+// it.
 func (c *OutColumn) slice(mem memory.Allocator, off, n int) arrow.Array {
-	if c.Gen != nil {
+	blocks := map[*OutBlock]arrow.RecordBatch{}
+	a := c.sliceOf(mem, off, n, blocks)
+	for _, rec := range blocks {
+		rec.Release()
+	}
+	return a
+}
+
+// sliceOf is slice with the block records of the row group made so far.
+func (c *OutColumn) sliceOf(mem memory.Allocator, off, n int, blocks map[*OutBlock]arrow.RecordBatch) arrow.Array {
+	switch {
+	case c.Gen != nil:
 		return c.Gen(mem, off, n)
+	case c.Block != nil:
+		rec, ok := blocks[c.Block]
+		if !ok {
+			rec = c.Block.Rows(mem, off, n)
+			blocks[c.Block] = rec
+		}
+		a := rec.Column(c.BlockColumn)
+		a.Retain()
+		return a
 	}
 	return array.NewSlice(c.Array, int64(off), int64(off+n))
 }
@@ -249,8 +280,12 @@ func NewTableWriter(mem memory.Allocator, path string, cols []OutColumn, meta Fi
 // row group.
 func (tw *TableWriter) WriteRows(ctx context.Context, off, n int) error {
 	arrs := make([]arrow.Array, len(tw.cols))
+	blocks := map[*OutBlock]arrow.RecordBatch{}
 	for i := range tw.cols {
-		arrs[i] = tw.cols[i].slice(tw.mem, off, n)
+		arrs[i] = tw.cols[i].sliceOf(tw.mem, off, n, blocks)
+	}
+	for _, rec := range blocks {
+		rec.Release() // each array holds its own reference
 	}
 	defer func() {
 		for _, a := range arrs {

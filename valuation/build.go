@@ -1,7 +1,6 @@
 package valuation
 
 import (
-	"strings"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -172,32 +171,4 @@ func LabelAt(a arrow.Array, i int) string {
 		return LabelAt(x.Dictionary(), x.GetValueIndex(i))
 	}
 	return a.ValueStr(i)
-}
-
-// cycleStrings builds a string array of n × len(dict) rows repeating dict
-// in order: row r is dict[r % len(dict)].
-func cycleStrings(mem memory.Allocator, n int, dict []string) arrow.Array {
-	k := len(dict)
-	block := []byte(strings.Join(dict, ""))
-	rows := n * k
-	offs := memory.NewResizableBuffer(mem)
-	offs.Resize((rows + 1) * 4)
-	off := unsafe.Slice((*int32)(unsafe.Pointer(&offs.Bytes()[0])), rows+1)
-	vals := memory.NewResizableBuffer(mem)
-	vals.Resize(n * len(block))
-	vb := vals.Bytes()
-	pos := 0
-	for c := 0; c < n; c++ {
-		for s, d := range dict {
-			off[c*k+s] = int32(pos)
-			pos += len(d)
-		}
-		copy(vb[c*len(block):], block)
-	}
-	off[rows] = int32(pos)
-	d := array.NewData(arrow.BinaryTypes.String, rows, []*memory.Buffer{nil, offs, vals}, nil, 0, 0)
-	defer d.Release()
-	offs.Release()
-	vals.Release()
-	return array.MakeFromData(d)
 }

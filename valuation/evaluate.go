@@ -7,6 +7,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"moatscore/data"
@@ -19,7 +20,9 @@ type Result struct {
 	Scores arrow.RecordBatch
 	// Scenarios has one row per company and scenario, company-major
 	// (row = company index × number of scenarios + scenario position);
-	// its columns are Model.ScenarioColumns.
+	// its columns are Model.ScenarioColumns. It is nil when the result
+	// comes from EvaluateWith with DeferScenarios: ScenarioRows then makes
+	// the same rows range by range.
 	Scenarios arrow.RecordBatch
 	// SharesScaled is the number of companies whose workload shares were
 	// scaled down to 1.
@@ -27,9 +30,11 @@ type Result struct {
 	// UnknownProviders lists the provider ids not in the reference data,
 	// in order of first sight.
 	UnknownProviders []string
+
+	scen *scenarioOut
 }
 
-// Release releases both records.
+// Release releases both records and what the scenario rows are made from.
 func (r *Result) Release() {
 	if r.Scores != nil {
 		r.Scores.Release()
@@ -38,6 +43,10 @@ func (r *Result) Release() {
 	if r.Scenarios != nil {
 		r.Scenarios.Release()
 		r.Scenarios = nil
+	}
+	if r.scen != nil {
+		r.scen.release()
+		r.scen = nil
 	}
 }
 
@@ -67,7 +76,31 @@ const (
 // in parallel over ranges of companies; the output bits do not depend on
 // the parallelism.
 func (m *Model) Evaluate(mem memory.Allocator, a *Aggregator) (*Result, error) {
-	return m.evaluate(mem, a, runtime.GOMAXPROCS(0))
+	return m.EvaluateWith(mem, a, EvaluateOptions{})
+}
+
+// EvaluateOptions tune an evaluation; the zero value is Evaluate's.
+type EvaluateOptions struct {
+	// Workers is the number of companies ranges evaluated in parallel;
+	// 0 means GOMAXPROCS.
+	Workers int
+	// DeferScenarios leaves Result.Scenarios nil: the evaluation keeps
+	// about 17 bytes per scenario row (the wrapper exposure and the
+	// revenue at risk), and Result.ScenarioRows makes the rows on demand,
+	// range by range, the same as Result.Scenarios would hold them.
+	DeferScenarios bool
+}
+
+// EvaluateWith is Evaluate with options.
+func (m *Model) EvaluateWith(mem memory.Allocator, a *Aggregator, o EvaluateOptions) (*Result, error) {
+	workers := o.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if o.DeferScenarios {
+		return m.score(mem, a, workers)
+	}
+	return m.evaluate(mem, a, workers)
 }
 
 // evaluation holds the inputs and output columns of one Evaluate.
@@ -94,15 +127,25 @@ type evaluation struct {
 	zone, band, rating, unc, reasons, stage []int32
 	scaledCount                             []int // per range
 
-	// scenarios, company-major
-	sIndex                      *fixedOut[int32]
-	sWX, sChange                *fixedOut[float64]
-	sAdjusted, sValChange, sRAR *fixedOut[float64]
-	sBand                       []int32
+	// scenarios, company-major: what the other scenario columns are
+	// derived from when their rows are made
+	scen *scenarioOut
 }
 
+// evaluate scores every company and makes Result.Scenarios.
 func (m *Model) evaluate(mem memory.Allocator, a *Aggregator, workers int) (*Result, error) {
-	n, ns := a.n, len(m.scen)
+	res, err := m.score(mem, a, workers)
+	if err != nil {
+		return nil, err
+	}
+	res.Scenarios = res.ScenarioRows(mem, 0, res.ScenarioRowCount())
+	return res, nil
+}
+
+// score scores every company and runs the scenarios, keeping their
+// compact results.
+func (m *Model) score(mem memory.Allocator, a *Aggregator, workers int) (*Result, error) {
+	n := a.n
 	apiDep, err := float64Of(a.companies, data.TableCompanies, "api_dependency_share")
 	if err != nil {
 		return nil, err
@@ -137,12 +180,7 @@ func (m *Model) evaluate(mem memory.Allocator, a *Aggregator, workers int) (*Res
 	e.thin, e.scaled = newBool(mem, n), newBool(mem, n)
 	e.zone, e.band, e.rating = make([]int32, n), make([]int32, n), make([]int32, n)
 	e.unc, e.reasons, e.stage = make([]int32, n), make([]int32, n), make([]int32, n)
-	e.sIndex = newFixed[int32](mem, i32, n*ns, false)
-	e.sWX, e.sChange = newFixed[float64](mem, f64, n*ns, false), newFixed[float64](mem, f64, n*ns, false)
-	e.sAdjusted = newFixed[float64](mem, f64, n*ns, true)
-	e.sValChange = newFixed[float64](mem, f64, n*ns, true)
-	e.sRAR = newFixed[float64](mem, f64, n*ns, true)
-	e.sBand = make([]int32, n*ns)
+	e.scen = newScenarioOut(m, n)
 
 	if workers < 1 {
 		workers = 1
@@ -347,15 +385,9 @@ func (e *evaluation) scenarios(lo, hi int) {
 	for k := range xs {
 		xs[k] = e.wxVal[k].v
 	}
-	sWX, sChange, sBand, sIndex := e.sWX.v, e.sChange.v, e.sBand, e.sIndex.v
-	sRAR, sAdj, sVal := e.sRAR, e.sAdjusted, e.sValChange
+	sWX, sRAR, sRARValid := e.scen.wx, e.scen.rar, e.scen.rarValid
 	for i := lo; i < hi; i++ {
 		g := &a.usage[i]
-		rd := &a.rounds[i]
-		base := e.wx.v[i]
-		dm := e.dm.v[i]
-		baseAdj := e.adjusted.v[i]
-		hasV := rd.date != noDate
 		rev, revOK := f.revenue.v[i], f.revenue.ok(i)
 		for s := range m.scen {
 			sc := &m.scen[s]
@@ -396,23 +428,12 @@ func (e *evaluation) scenarios(lo, hi int) {
 			for k := 0; k < nc; k++ {
 				w += m.wxCoef[k] * x[k]
 			}
-			w = clampScore(w)
-			sIndex[row] = int32(i)
-			sWX[row] = w
-			sChange[row] = w - base
-			sBand[row] = m.bandOf(w)
+			sWX[row] = clampScore(w)
 			if rarOK {
-				sRAR.v[row] = rar
+				sRAR[row] = rar
+				bitutil.SetBit(sRARValid, row)
 			} else {
-				sRAR.null(row)
-			}
-			if hasV {
-				adj := rd.post * m.factor(dm, w)
-				sAdj.v[row] = adj
-				sVal.v[row] = adj - baseAdj
-			} else {
-				sAdj.null(row)
-				sVal.null(row)
+				sRAR[row] = 0
 			}
 		}
 	}
@@ -482,30 +503,11 @@ func (e *evaluation) result(mem memory.Allocator) *Result {
 		c.Release()
 	}
 
-	ns := len(m.scen)
-	names := m.Scenarios()
-	kinds := make([]string, ns)
-	for s, sc := range m.scen {
-		kinds[s] = sc.kind
-	}
-	scols := []arrow.Array{
-		e.sIndex.array(),
-		cycleStrings(mem, a.n, names),
-		cycleStrings(mem, a.n, kinds),
-		e.sWX.array(),
-		stringsOf(mem, e.sBand, bandLabels),
-		e.sChange.array(),
-		e.sAdjusted.array(),
-		e.sValChange.array(),
-		e.sRAR.array(),
-	}
-	scen := array.NewRecordBatch(schemaOf(m.ScenarioColumns(), meta), scols, int64(a.n*ns))
-	for _, c := range scols {
-		c.Release()
-	}
+	sc := e.scen
+	sc.setScores(schemaOf(m.ScenarioColumns(), meta), cols[1], cols[3], cols[9], cols[13])
 	scaled := 0
 	for _, c := range e.scaledCount {
 		scaled += c
 	}
-	return &Result{Scores: scores, Scenarios: scen, SharesScaled: scaled, UnknownProviders: a.UnknownProviders()}
+	return &Result{Scores: scores, SharesScaled: scaled, UnknownProviders: a.UnknownProviders(), scen: sc}
 }

@@ -167,6 +167,8 @@ type scoreOpts struct {
 	workers int // evaluation workers; 0: 1
 	// concurrent feeds the three child tables from three goroutines
 	concurrent bool
+	// deferScenarios leaves Result.Scenarios nil (EvaluateOptions.DeferScenarios)
+	deferScenarios bool
 }
 
 // score runs the model over an input: every row accepted, companies in
@@ -236,7 +238,11 @@ func score(t testing.TB, mem memory.Allocator, m *Model, in input, o scoreOpts) 
 	if w <= 0 {
 		w = 1
 	}
-	res, err := m.evaluate(mem, a, w)
+	eval := m.evaluate
+	if o.deferScenarios {
+		eval = m.score
+	}
+	res, err := eval(mem, a, w)
 	if err != nil {
 		t.Fatalf("Evaluate: %v", err)
 	}
