@@ -13,7 +13,10 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/apache/thrift/lib/go/thrift"
 	xparquet "github.com/xitongsys/parquet-go/parquet"
 	"github.com/xitongsys/parquet-go/writer"
@@ -223,5 +226,53 @@ func TestReaderFixedLengthLimit(t *testing.T) {
 	}
 	if want := []string{"blob.parquet: blob"}; !slices.Equal(ignored, want) {
 		t.Errorf("Ignored() = %q, want %q", ignored, want)
+	}
+}
+
+// TestReaderIgnoresStoredArrowSchema: the Arrow schema a writer stores in
+// the key-value metadata is not decoded (a malformed one can make its
+// decoder ask for more memory than there is): a file whose stored schema
+// is garbage reads from its Parquet schema alone.
+func TestReaderIgnoresStoredArrowSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.parquet")
+	mem := memory.NewGoAllocator()
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "company_id", Type: arrow.BinaryTypes.String},
+		{Name: "as_of", Type: &arrow.TimestampType{Unit: arrow.Millisecond, TimeZone: "Asia/Tokyo"}},
+	}, nil)
+	rec, _, err := array.RecordFromJSON(mem, schema, strings.NewReader(`[{"company_id": "c1", "as_of": "2024-03-01T23:30:00Z"}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := pqarrow.NewFileWriter(schema, f, parquet.NewWriterProperties(), pqarrow.NewArrowWriterProperties())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.AppendKeyValueMetadata("ARROW:schema", "/////w8AAAAQAAAAAAAKAA4ABgAFAAgACgAAAAABBAAQ"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := ReadAll(context.Background(), mem, path, func(arrow.Record) error { return nil }); err != nil {
+		t.Errorf("ReadAll() = %v", err)
+	}
+	tbl := &Table{Name: "t", Columns: []Column{{Name: "company_id", Kind: String, Required: true}, {Name: "as_of", Kind: Date}}}
+	batches, _, err := readBatches(mem, tbl, []File{{Path: path, Rel: "f.parquet"}}, ReaderOptions{})
+	defer releaseAll(batches)
+	if err != nil || len(batches) != 1 {
+		t.Fatalf("reader: %d batches, error %v", len(batches), err)
+	}
+	if got := columnJSON(t, batches[0].Record, "as_of"); got != `["2024-03-01"]` {
+		t.Errorf("as_of = %s, want [\"2024-03-01\"]", got)
 	}
 }

@@ -86,7 +86,30 @@ func openSource(path string, maxPage int64) (src *source, err error) {
 	}
 	md := rdr.MetaData()
 	md.WriterVersion() // computed once here, then only read by the tasks
+	dropArrowSchema(md)
 	return &source{md: md, size: size, file: f}, nil
+}
+
+// arrowSchemaKey is the key-value metadata entry where Arrow writers store
+// the Arrow schema of the file (a base64 IPC message).
+const arrowSchemaKey = "ARROW:schema"
+
+// dropArrowSchema removes the stored Arrow schema from the metadata, so
+// that columns read with the types the Parquet schema gives them. The
+// contract's conversions give the same values either way (a large_string
+// reads as a string, a date64 as a date32, a time zone does not move an
+// instant), and the stored schema is a message whose decoder trusts its
+// lengths: a malformed one can ask for hundreds of gigabytes, which ends
+// the process.
+func dropArrowSchema(md *metadata.FileMetaData) {
+	kv := md.FileMetaData.KeyValueMetadata
+	out := kv[:0:0]
+	for _, e := range kv {
+		if e != nil && e.Key != arrowSchemaKey {
+			out = append(out, e)
+		}
+	}
+	md.FileMetaData.KeyValueMetadata = out
 }
 
 // readerProps are the Parquet reader's properties: page size limits, and
