@@ -88,7 +88,7 @@ func TestConvert(t *testing.T) {
 		{name: "decimal over int64", in: fromJSON(&arrow.Decimal128Type{Precision: 20, Scale: 0}, `["9223372036854775808", "-9223372036854775808"]`), kind: Int64,
 			want: `[null,-9223372036854775808]`, wantIssues: []issue{{0, "9223372036854775808", ReasonOutOfRange}}},
 		{name: "float at the int64 edge", in: fromJSON(arrow.PrimitiveTypes.Float64, `[9223372036854775807, -9223372036854775808, "Inf"]`), kind: Int64,
-			want: `[null,-9223372036854775808,null]`,
+			want:       `[null,-9223372036854775808,null]`,
 			wantIssues: []issue{{0, "9.223372036854776e+18", ReasonOutOfRange}, {2, "+Inf", ReasonNotFinite}}},
 		{name: "timestamp in microseconds", in: fromJSON(&arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "America/New_York"},
 			`["2024-01-01T04:59:59Z", "2024-01-01T05:00:00-05:00"]`), kind: Date, want: `["2024-01-01","2024-01-01"]`},
