@@ -40,10 +40,33 @@ func thriftBytes(t testing.TB, s thrift.TStruct) []byte {
 // three indices are all index. With dictValues 3 and index 1 it is a valid
 // file of three "FR"; other values make the malformed files of the tests.
 func writeDictFile(t testing.TB, path string, dictValues int32, index uint32) {
+	writeDictFileAfter(t, path, dictValues, index, false)
+}
+
+// writeDictFileAfter is writeDictFile, with the first row in a plain data
+// page before the dictionary page when plainFirst is set (the format wants
+// the dictionary first; a decoder meets it in the middle of the chunk).
+func writeDictFileAfter(t testing.TB, path string, dictValues int32, index uint32, plainFirst bool) {
 	t.Helper()
 	var buf bytes.Buffer
 	buf.WriteString("PAR1")
 
+	chunkOff := int64(buf.Len())
+	dictRows := int32(3)
+	if plainFirst {
+		plain := []byte{2, 0, 0, 0, 'U', 'S'}
+		buf.Write(thriftBytes(t, &xparquet.PageHeader{
+			Type:                 xparquet.PageType_DATA_PAGE,
+			UncompressedPageSize: int32(len(plain)),
+			CompressedPageSize:   int32(len(plain)),
+			DataPageHeader: &xparquet.DataPageHeader{
+				NumValues: 1, Encoding: xparquet.Encoding_PLAIN,
+				DefinitionLevelEncoding: xparquet.Encoding_RLE, RepetitionLevelEncoding: xparquet.Encoding_RLE,
+			},
+		}))
+		buf.Write(plain)
+		dictRows = 2
+	}
 	dictOff := int64(buf.Len())
 	var dict bytes.Buffer
 	for _, v := range []string{"US", "FR", "DE"} {
@@ -65,7 +88,7 @@ func writeDictFile(t testing.TB, path string, dictValues int32, index uint32) {
 	for index>>width != 0 {
 		width++
 	}
-	data := []byte{width, 3 << 1}
+	data := []byte{width, byte(dictRows << 1)}
 	for i := 0; i < int(width+7)/8; i++ {
 		data = append(data, byte(index>>(8*i)))
 	}
@@ -74,13 +97,17 @@ func writeDictFile(t testing.TB, path string, dictValues int32, index uint32) {
 		UncompressedPageSize: int32(len(data)),
 		CompressedPageSize:   int32(len(data)),
 		DataPageHeader: &xparquet.DataPageHeader{
-			NumValues: 3, Encoding: xparquet.Encoding_RLE_DICTIONARY,
+			NumValues: dictRows, Encoding: xparquet.Encoding_RLE_DICTIONARY,
 			DefinitionLevelEncoding: xparquet.Encoding_RLE, RepetitionLevelEncoding: xparquet.Encoding_RLE,
 		},
 	}))
 	buf.Write(data)
-	size := int64(buf.Len()) - dictOff
+	size := int64(buf.Len()) - chunkOff
 
+	firstData, dictAt := dataOff, &dictOff
+	if plainFirst {
+		firstData, dictAt = chunkOff, nil
+	}
 	utf8 := xparquet.ConvertedType_UTF8
 	required := xparquet.FieldRepetitionType_REQUIRED
 	byteArray := xparquet.Type_BYTE_ARRAY
@@ -96,7 +123,7 @@ func writeDictFile(t testing.TB, path string, dictValues int32, index uint32) {
 			NumRows:       3,
 			TotalByteSize: size,
 			Columns: []*xparquet.ColumnChunk{{
-				FileOffset: dataOff,
+				FileOffset: firstData,
 				MetaData: &xparquet.ColumnMetaData{
 					Type:                  xparquet.Type_BYTE_ARRAY,
 					Encodings:             []xparquet.Encoding{xparquet.Encoding_PLAIN, xparquet.Encoding_RLE_DICTIONARY, xparquet.Encoding_RLE},
@@ -105,13 +132,13 @@ func writeDictFile(t testing.TB, path string, dictValues int32, index uint32) {
 					NumValues:             3,
 					TotalUncompressedSize: size,
 					TotalCompressedSize:   size,
-					DataPageOffset:        dataOff,
-					DictionaryPageOffset:  &dictOff,
+					DataPageOffset:        firstData,
+					DictionaryPageOffset:  dictAt,
 				},
 			}},
 		}},
 	}))
-	footer := int64(buf.Len()) - dictOff - size
+	footer := int64(buf.Len()) - chunkOff - size
 	binary.Write(&buf, binary.LittleEndian, uint32(footer))
 	buf.WriteString("PAR1")
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
@@ -130,6 +157,7 @@ func TestReaderDictionaryBomb(t *testing.T) {
 		name       string
 		dictValues int32
 		index      uint32
+		plainFirst bool
 		want       string // the values read; "" for an error
 		wantErr    string // a fragment of the error; alternatives separated by |
 	}{
@@ -140,12 +168,15 @@ func TestReaderDictionaryBomb(t *testing.T) {
 		{name: "two billion values declared", dictValues: math.MaxInt32, index: math.MaxInt32 - 1,
 			wantErr: "dictionary page declares 2147483647 values in 18 bytes"},
 		{name: "negative count declared", dictValues: -5, index: 1, wantErr: "dictionary page declares -5 values"},
+		{name: "valid, dictionary after a plain page", dictValues: 3, index: 1, plainFirst: true, want: `["US","FR","FR"]`},
+		{name: "two billion values declared after a plain page", dictValues: math.MaxInt32, index: math.MaxInt32 - 1, plainFirst: true,
+			wantErr: "dictionary page declares 2147483647 values in 18 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			path := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "_")+".parquet")
-			writeDictFile(t, path, tt.dictValues, tt.index)
+			writeDictFileAfter(t, path, tt.dictValues, tt.index, tt.plainFirst)
 
 			batches, _, err := readBatches(mem, tbl, []File{{Path: path, Rel: filepath.Base(path)}}, ReaderOptions{})
 			var got string

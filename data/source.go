@@ -148,6 +148,7 @@ const maxFixedBatch = 1 << 30
 // is nil) in batches of batchSize rows, before a byte of data is decoded:
 // fixed-length value sizes, row counts, column chunks that lie inside the
 // file, and dictionary pages that hold as many values as they declare.
+// It reads every page header of those columns, a small read per page.
 func (s *source) check(leaves []int, batchSize int) error {
 	ncols := s.md.Schema.NumColumns()
 	if leaves == nil {
@@ -189,7 +190,7 @@ func (s *source) check(leaves []int, batchSize int) error {
 				return fmt.Errorf("row group %d, column %q: column chunk (offset %d, %d bytes) lies outside the file (%d bytes)",
 					i, col.Path(), start, n, s.size)
 			}
-			if buf, err = s.checkDictPage(buf, start, n, col.PhysicalType(), col.TypeLength()); err != nil {
+			if buf, err = s.checkPages(buf, start, n, col.PhysicalType(), col.TypeLength()); err != nil {
 				return fmt.Errorf("row group %d, column %q: %w", i, col.Path(), err)
 			}
 		}
@@ -200,35 +201,17 @@ func (s *source) check(leaves []int, batchSize int) error {
 // maxPageHeader is the largest page header the decoder reads.
 const maxPageHeader = 16 << 20
 
-// checkDictPage reads the header of the first page of a column chunk (at
-// start, n bytes long) and, when it is a dictionary page, checks that its
-// body can hold the number of values it declares. The decoder allocates a
-// slot for every declared value before it reads one, so a header claiming
-// two billion values in a few bytes would exhaust memory. buf is scratch
+// maxChunkPages bounds the pages of one column chunk walked by checkPages.
+const maxChunkPages = 1 << 20
+
+// checkPages walks the page headers of a column chunk (at start, n bytes
+// long) and checks that every dictionary page's body can hold the number
+// of values it declares: the decoder allocates a slot for every declared
+// value before it reads one, so a header claiming two billion values in a
+// few bytes would exhaust memory. A header that cannot be read ends the
+// walk without error: the decoder will say what is wrong. buf is scratch
 // space, returned for reuse.
-func (s *source) checkDictPage(buf []byte, start, n int64, typ parquet.Type, typeLen int) ([]byte, error) {
-	var hdr xparquet.PageHeader
-	for window := int64(4096); ; window *= 2 {
-		size := min(window, n, maxPageHeader)
-		if int64(cap(buf)) < size {
-			buf = make([]byte, size)
-		}
-		b := buf[:size]
-		k, err := s.file.ReadAt(b, start)
-		if err != nil && err != io.EOF {
-			return buf, err
-		}
-		err = readThrift(&hdr, b[:k], size)
-		if err == nil {
-			break
-		}
-		if size == min(n, maxPageHeader) {
-			return buf, nil // not a header we can read: the decoder will say why
-		}
-	}
-	if hdr.Type != xparquet.PageType_DICTIONARY_PAGE || hdr.DictionaryPageHeader == nil {
-		return buf, nil
-	}
+func (s *source) checkPages(buf []byte, start, n int64, typ parquet.Type, typeLen int) ([]byte, error) {
 	width := int64(4) // BYTE_ARRAY: a 4-byte length before each value
 	switch typ {
 	case parquet.Types.Int64, parquet.Types.Double:
@@ -238,18 +221,51 @@ func (s *source) checkDictPage(buf []byte, start, n int64, typ parquet.Type, typ
 	case parquet.Types.FixedLenByteArray:
 		width = max(int64(typeLen), 1)
 	}
-	values, body := int64(hdr.DictionaryPageHeader.NumValues), int64(hdr.UncompressedPageSize)
-	if values < 0 || values*width > body {
-		return buf, fmt.Errorf("dictionary page declares %d values in %d bytes", values, body)
+	pos, end := start, start+n
+	for pages := 0; pos < end; pages++ {
+		if pages == maxChunkPages {
+			return buf, fmt.Errorf("more than %d pages in one column chunk", maxChunkPages)
+		}
+		var hdr xparquet.PageHeader
+		var hlen int64
+		var err error
+		if buf, hlen, err = s.readPageHeader(buf, &hdr, pos, end-pos); err != nil || hdr.CompressedPageSize < 0 {
+			return buf, nil
+		}
+		if hdr.Type == xparquet.PageType_DICTIONARY_PAGE && hdr.DictionaryPageHeader != nil {
+			values, body := int64(hdr.DictionaryPageHeader.NumValues), int64(hdr.UncompressedPageSize)
+			if values < 0 || values*width > body {
+				return buf, fmt.Errorf("dictionary page declares %d values in %d bytes", values, body)
+			}
+		}
+		pos += hlen + int64(hdr.CompressedPageSize)
 	}
 	return buf, nil
 }
 
-// readThrift decodes a structure in Thrift's compact protocol from b,
-// reading no more than limit bytes.
-func readThrift(s thrift.TStruct, b []byte, limit int64) error {
-	cfg := &thrift.TConfiguration{MaxMessageSize: int32(limit), MaxFrameSize: int32(limit)}
-	trans := thrift.NewTMemoryBufferLen(len(b))
-	trans.Write(b)
-	return s.Read(context.Background(), thrift.NewTCompactProtocolConf(trans, cfg))
+// readPageHeader decodes the page header at pos, in a window of at most n
+// bytes, and returns its length.
+func (s *source) readPageHeader(buf []byte, hdr *xparquet.PageHeader, pos, n int64) ([]byte, int64, error) {
+	for window := int64(4096); ; window *= 2 {
+		size := min(window, n, maxPageHeader)
+		if int64(cap(buf)) < size {
+			buf = make([]byte, size)
+		}
+		b := buf[:size]
+		k, err := s.file.ReadAt(b, pos)
+		if err != nil && err != io.EOF {
+			return buf, 0, err
+		}
+		trans := thrift.NewTMemoryBufferLen(k)
+		trans.Write(b[:k])
+		cfg := &thrift.TConfiguration{MaxMessageSize: int32(size), MaxFrameSize: int32(size)}
+		*hdr = xparquet.PageHeader{}
+		err = hdr.Read(context.Background(), thrift.NewTCompactProtocolConf(trans, cfg))
+		if err == nil {
+			return buf, int64(k - trans.Len()), nil
+		}
+		if size == min(n, maxPageHeader) {
+			return buf, 0, err
+		}
+	}
 }
