@@ -32,7 +32,7 @@ func ExampleGenerate() {
 	}
 	// Output:
 	// companies       1005 rows,  24 to reject
-	// model_usage     2877 rows, 131 to reject
-	// data_assets     4824 rows, 210 to reject
-	// funding_rounds  1934 rows,  71 to reject
+	// model_usage     2798 rows, 111 to reject
+	// data_assets     4946 rows, 187 to reject
+	// funding_rounds  1972 rows,  75 to reject
 }

@@ -62,10 +62,12 @@ type company struct {
 	id         string
 	zone       string
 	sector     int
-	arch       archetype
+	arch       *archetype
 	archIndex  int
+	covered    bool // fully covered: no input of it missing (see the package documentation)
 	foundedDay int64
-	revenue    float64 // 0 when unknown
+	revenue    float64 // the company's revenue, written or not
+	aiSpend    float64 // yearly spend on models as a share of revenue
 }
 
 const (
@@ -73,6 +75,12 @@ const (
 	// earliestValid is the earliest date a valid row carries (contract: 1900-01-01).
 	earliestValid = -25567 // 1900-01-01 in days since 1970-01-01
 )
+
+// nullUnlessCovered is true with probability p for a company that is not
+// fully covered, never for one that is.
+func nullUnlessCovered(r *rand.Rand, c *company, p float64) bool {
+	return chance(r, p) && !c.covered
+}
 
 // fillCompany fills x with a valid company row for index i and id.
 func (g *generator) fillCompany(r *rand.Rand, x *row, i int, id string) company {
@@ -83,7 +91,9 @@ func (g *generator) fillCompany(r *rand.Rand, x *row, i int, id string) company 
 	c.zone = m.countryZone[ci]
 	c.sector = m.sectorMix.pick(r)
 	c.archIndex = m.archetypeMix.pick(r)
-	c.arch = archetypes[c.archIndex]
+	c.arch = &archetypes[c.archIndex]
+	a := c.arch
+	c.covered = chance(r, a.covered)
 
 	x.setStr(coID, id)
 	x.setStr(coName, companyName(r))
@@ -99,45 +109,51 @@ func (g *generator) fillCompany(r *rand.Rand, x *row, i int, id string) company 
 		x.setStr(coSector, sec.id)
 	}
 
-	age := lognormal(r, 6, 0.7)
-	if chance(r, 0.03) {
+	age := lognormal(r, 5, 0.6)
+	if chance(r, a.incumbent) {
 		age = between(r, 25, 150) // an incumbent that turned to AI
 	}
 	year := max(1800, g.runYear-int(age))
 	c.foundedDay = min(g.runDay, dayOf(year, 1, 1)+int64(r.IntN(365)))
-	if chance(r, 0.05) {
+	if nullUnlessCovered(r, &c, 0.05) {
 		x.setNull(coFounded)
 	} else {
 		x.setNum(coFounded, int64(year))
 	}
 
-	employees := math.Max(1, math.Round(lognormal(r, 40*(1+age/10), 1.2)))
-	if chance(r, 0.05) {
+	// head count grows with the company's age (the archetype's median at
+	// five years)
+	employees := math.Max(1, math.Round(lognormal(r, a.employees*math.Pow(math.Max(age, 0.5)/5, 0.7), 0.9)))
+	if nullUnlessCovered(r, &c, 0.05) {
 		x.setNull(coEmployees)
 	} else {
 		x.setNum(coEmployees, int64(employees))
 	}
-	if chance(r, 0.15) {
+	// Model spend follows revenue: a wrapper's API bill is a large share
+	// of it, and what it does not cost shows in the gross margin.
+	c.revenue = round(employees*lognormal(r, 120e3, 0.8), 1000)
+	c.aiSpend = math.Min(1, lognormal(r, a.aiSpend, 0.6))
+	if nullUnlessCovered(r, &c, 0.2) {
 		x.setNull(coRevenue)
 	} else {
-		c.revenue = round(employees*lognormal(r, 120e3, 0.8), 1000)
 		x.setFlt(coRevenue, c.revenue)
 	}
-	if chance(r, 0.10) {
+	if nullUnlessCovered(r, &c, 0.10) {
 		x.setNull(coMargin)
 	} else {
-		x.setFlt(coMargin, round(math.Max(-0.8, math.Min(0.95, 0.55+0.25*r.NormFloat64())), 0.001))
+		margin := 1 - c.aiSpend - between(r, 0.1, 0.3) + 0.05*r.NormFloat64()
+		x.setFlt(coMargin, round(math.Max(-0.8, math.Min(0.95, margin)), 0.001))
 	}
-	x.setFlt(coAPIDep, round(between(r, c.arch.apiDepLo, c.arch.apiDepHi), 0.001))
-	if chance(r, 0.35) {
+	x.setFlt(coAPIDep, round(math.Min(1, between(r, a.apiDep[0], a.apiDep[1])), 0.001))
+	if chance(r, a.fallbackNull) && !c.covered {
 		x.setNull(coFallback)
 	} else {
-		x.setFlt(coFallback, round(between(r, 0.3, 1), 0.01))
+		x.setFlt(coFallback, round(math.Min(1, between(r, a.fallback[0], a.fallback[1])), 0.01))
 	}
-	if chance(r, 0.2) {
+	if nullUnlessCovered(r, &c, 0.2) {
 		x.setNull(coSwitching)
 	} else {
-		x.setFlt(coSwitching, round(lognormal(r, 8, 0.8), 0.1))
+		x.setFlt(coSwitching, round(lognormal(r, a.switching, 0.7), 0.1))
 	}
 	x.setNum(coAsOf, max(c.foundedDay, g.runDay-int64(r.IntN(365))))
 	return c
@@ -150,11 +166,12 @@ type usagePick struct {
 	unknown         string
 }
 
-// pickUsage draws up to n distinct (provider, model) pairs.
+// pickUsage draws up to n distinct (provider, model) pairs, the providers
+// and models the company's archetype favours.
 func (g *generator) pickUsage(r *rand.Rand, c *company, n int, picks []usagePick) []usagePick {
 	m := g.mix
 	picks = picks[:0]
-	pm := m.providersFor(c.zone)
+	pm := m.providersFor(c.archIndex, c.zone)
 	for try := 0; len(picks) < n && try < 4*n; try++ {
 		var p usagePick
 		if chance(r, 0.03) {
@@ -162,8 +179,13 @@ func (g *generator) pickUsage(r *rand.Rand, c *company, n int, picks []usagePick
 		} else {
 			p.provider = pm.pick(r)
 			p.model = -1
-			if len(m.models[p.provider]) > 0 && !chance(r, 0.1) {
-				p.model = m.modelMix[p.provider].pick(r)
+			open, closed := m.openModels[p.provider], m.closedModels[p.provider]
+			if len(open)+len(closed) > 0 && !chance(r, 0.1) {
+				if (chance(r, c.arch.openModel) || len(closed) == 0) && len(open) > 0 {
+					p.model = open[m.openMix[p.provider].pick(r)]
+				} else {
+					p.model = closed[m.closedMix[p.provider].pick(r)]
+				}
 			}
 		}
 		dup := false
@@ -179,8 +201,9 @@ func (g *generator) pickUsage(r *rand.Rand, c *company, n int, picks []usagePick
 
 // shares draws n workload shares that sum to about 1: a few companies
 // report part of their workload, a few over-report it (over 1.01 the
-// shares are scaled down and the company is flagged).
-func shares(r *rand.Rand, n int, out []float64) []float64 {
+// shares are scaled down and the company is flagged) unless over is
+// false.
+func shares(r *rand.Rand, n int, over bool, out []float64) []float64 {
 	out = out[:0]
 	var sum float64
 	for range n {
@@ -192,7 +215,7 @@ func shares(r *rand.Rand, n int, out []float64) []float64 {
 	switch u := r.Float64(); {
 	case u < 0.10:
 		scale = between(r, 0.5, 0.95)
-	case u < 0.16 && n > 1:
+	case u < 0.17 && n > 1 && over:
 		// over-report, no share over 1
 		scale = between(r, 1.03, 1.15)
 		if slices.Max(out)/sum*scale > 1 {
@@ -243,7 +266,7 @@ func (g *generator) fillUsage(r *rand.Rand, x *row, c *company, p usagePick, sha
 	} else {
 		x.setStr(muAccess, access)
 	}
-	if chance(r, 0.1) {
+	if nullUnlessCovered(r, c, 0.1) {
 		x.setNull(muSpend)
 	} else {
 		spend := budget * share
@@ -255,24 +278,31 @@ func (g *generator) fillUsage(r *rand.Rand, x *row, c *company, p usagePick, sha
 }
 
 // aiBudget is a company's yearly spend on models.
-func aiBudget(r *rand.Rand, c *company) float64 {
-	if c.revenue > 0 {
-		return c.revenue * math.Min(0.8, lognormal(r, 0.05, 0.9))
-	}
-	return lognormal(r, 300e3, 1.2)
+func aiBudget(c *company) float64 {
+	return c.revenue * c.aiSpend
 }
 
 var (
 	exclusivities = []string{"owned", "exclusive_license", "nonexclusive_license", "public"}
 	rights        = []string{"clear", "partial", "unclear", "none"}
-	rightsMix     = newWeighted([]float64{50, 20, 20, 10})
-	refreshDays   = []float64{1, 7, 30, 90, 365}
+	// rightsMix is the mix of training rights by exclusivity, for a company
+	// whose rights were not all cleared: data a company owns or licenses
+	// exclusively mostly comes with the right to train, licensed data
+	// often only in part, and data of the public web is the most disputed.
+	rightsMix = []weighted{
+		exOwned:        newWeighted([]float64{70, 18, 8, 4}),
+		exExclusive:    newWeighted([]float64{65, 22, 10, 3}),
+		exNonexclusive: newWeighted([]float64{35, 35, 20, 10}),
+		exPublic:       newWeighted([]float64{25, 10, 50, 15}),
+	}
+	refreshDays = []float64{1, 7, 30, 90, 365}
 )
 
 // fillAsset fills x with a valid data_assets row, the k-th of company c.
 func (g *generator) fillAsset(r *rand.Rand, x *row, c *company, k int) {
 	*x = row{}
 	m := g.mix
+	a := c.arch
 	x.setStr(daCompany, c.id)
 	x.setStr(daAsset, childID(c.id, 'A', k+1))
 	var domain string
@@ -281,7 +311,7 @@ func (g *generator) fillAsset(r *rand.Rand, x *row, c *company, k int) {
 	switch u := r.Float64(); {
 	case u < 0.01:
 		domain = extraDomains[r.IntN(len(extraDomains))] // free text of no reference
-	case u < 0.66:
+	case u < 0.01+0.99*a.sectorDomain:
 		if i, ok := m.domainIndex[sec.domains[r.IntN(len(sec.domains))]]; ok {
 			di = i
 		}
@@ -299,8 +329,8 @@ func (g *generator) fillAsset(r *rand.Rand, x *row, c *company, k int) {
 	} else {
 		x.setStr(daName, title(domain)+" "+assetWords[r.IntN(len(assetWords))]+" "+strconv.Itoa(g.runYear-r.IntN(12)))
 	}
-	records := math.Max(0, math.Round(lognormal(r, refSize/300, 2)))
-	records = math.Min(records, 1e13)
+	records := math.Round(refSize * math.Pow(10, a.sizeLog+0.8*r.NormFloat64()))
+	records = math.Max(0, math.Min(records, 1e13))
 	x.setNum(daRecords, int64(records))
 	if chance(r, 0.4) {
 		x.setNull(daTokens)
@@ -309,30 +339,53 @@ func (g *generator) fillAsset(r *rand.Rand, x *row, c *company, k int) {
 	}
 	ex := m.exclusivityMix[c.archIndex].pick(r)
 	x.setStr(daExclusivity, maybeVariant(r, exclusivities[ex]))
-	x.setStr(daRights, maybeVariant(r, rights[rightsMix.pick(r)]))
-	if chance(r, 0.3) {
+	right := 0 // clear: a fully covered company has cleared the rights of its assets
+	if !c.covered {
+		right = rightsMix[ex].pick(r)
+	}
+	x.setStr(daRights, maybeVariant(r, rights[right]))
+	refresh := 0.0
+	if chance(r, a.static) {
 		x.setNull(daRefresh)
 	} else {
-		x.setFlt(daRefresh, refreshDays[r.IntN(len(refreshDays))])
+		refresh = refreshDays[m.refreshMix[c.archIndex].pick(r)]
+		x.setFlt(daRefresh, refresh)
 	}
-	if chance(r, 0.2) {
+	switch {
+	case chance(r, 0.2):
 		x.setNull(daCapture)
-	} else {
-		u := r.Float64()
-		x.setFlt(daCapture, round(u*u, 0.001))
+	case ex == exOwned:
+		// only data the company owns comes from its product's own use
+		x.setFlt(daCapture, round(between(r, a.capture[0], a.capture[1]), 0.001))
+	default:
+		x.setFlt(daCapture, 0)
+	}
+	// Replication: an owned or exclusive asset takes the archetype's time
+	// (and money, about $2M a year); anyone can license licensed data, and
+	// public data is there for the taking.
+	years, cost := a.replication, a.replication*2e6
+	switch ex {
+	case exNonexclusive:
+		years, cost = 0.3, 200e3
+	case exPublic:
+		years, cost = 0.1, 20e3
 	}
 	if chance(r, 0.25) {
 		x.setNull(daRepCost)
 	} else {
-		x.setFlt(daRepCost, round(lognormal(r, 2e6, 1.5), 1000))
+		x.setFlt(daRepCost, round(lognormal(r, cost, 1), 1000))
 	}
 	if chance(r, 0.3) {
 		x.setNull(daRepYears)
 	} else {
-		x.setFlt(daRepYears, round(lognormal(r, 1.5, 0.7), 0.1))
+		x.setFlt(daRepYears, round(lognormal(r, years, 0.6), 0.1))
 	}
 	oldest := max(c.foundedDay, g.runDay-20*365, earliestValid)
-	x.setNum(daUpdated, max(oldest, g.runDay-int64(r.ExpFloat64()*120)))
+	last := g.runDay - int64(r.ExpFloat64()*120)
+	if refresh == 0 {
+		last = g.runDay - int64(r.ExpFloat64()*600) // static data ages
+	}
+	x.setNum(daUpdated, max(oldest, last))
 	switch {
 	case chance(r, 0.1):
 		x.setNull(daRegulated)
@@ -351,39 +404,69 @@ func maybeVariant(r *rand.Rand, s string) string {
 	return s
 }
 
-// rounds draws the dates and stages of a company's funding rounds, oldest
-// first, all before the run date.
+// rounds draws the dates and stages of a company's n funding rounds,
+// oldest first, all on or before the run date and none before the
+// company was founded (nor more than 20 years back). It counts back from
+// the last round: the time since it is uniform within a gap of 9 months
+// to 3¼ years between rounds, and one company in eight stopped raising 1
+// to 6 years before that; earlier rounds come 7 months to 2½ years apart,
+// closer when the company is younger than that.
 func (g *generator) rounds(r *rand.Rand, c *company, n int, days []int64, stageOf []int) ([]int64, []int) {
 	days, stageOf = days[:0], stageOf[:0]
-	st := 0
-	if chance(r, 0.5) {
-		st = 1
+	if n == 0 {
+		return days, stageOf
 	}
-	if c.foundedDay < g.runDay-12*365 {
-		st += r.IntN(4) // an older company raises later rounds
+	floor := max(c.foundedDay, g.runDay-20*365, earliestValid)
+	since := r.Float64() * between(r, 0.75, 3.25) * daysPerYear
+	if chance(r, 0.125) {
+		since += between(r, 1, 6) * daysPerYear
 	}
-	t := max(c.foundedDay, g.runDay-15*365) + int64(r.IntN(2*365))
-	for k := 0; k < n && st < len(stages); k++ {
-		if t >= g.runDay {
-			break
+	t := max(floor, g.runDay-int64(since))
+	days = append(days, t)
+	for range n - 1 {
+		step := int64(between(r, 0.6, 2.5) * daysPerYear)
+		if t-step < floor {
+			step = int64(r.Float64() * float64(t-floor))
 		}
+		t -= step
 		days = append(days, t)
-		stageOf = append(stageOf, st)
+	}
+	slices.Reverse(days)
+
+	// the last round's stage follows the company's age then, give or
+	// take one; each earlier round is one stage before
+	st := stageAt(float64(days[n-1]-c.foundedDay) / daysPerYear)
+	switch u := r.Float64(); {
+	case u < 0.3:
+		st--
+	case u < 0.45:
 		st++
-		next := t + int64(between(r, 0.5, 2.5)*daysPerYear)
-		if next >= g.runDay {
-			next = t + int64(float64(g.runDay-t)*between(r, 0.2, 0.9))
-		}
-		if next <= t {
-			break
-		}
-		t = next
+	}
+	st = min(max(st, n-1), len(stages)-1) - (n - 1)
+	for k := range n {
+		stageOf = append(stageOf, st+k)
 	}
 	return days, stageOf
 }
 
+// stageYears are the company ages, in years, up to which a round is
+// typically of each stage but the last (pre_seed under 1.5 years, seed
+// under 3, series_a under 5, ...).
+var stageYears = []float64{1.5, 3, 5, 7, 9, 11, 13, 18}
+
+// stageAt is the typical stage (index in stages) of a round raised at a
+// company age in years.
+func stageAt(years float64) int {
+	for i, y := range stageYears {
+		if years < y {
+			return i
+		}
+	}
+	return len(stageYears)
+}
+
 // fillRound fills x with a valid funding_rounds row.
-func (g *generator) fillRound(r *rand.Rand, x *row, c *company, k int, announced int64, st int) {
+func (g *generator) fillRound(r *rand.Rand, x *row, c *company, k int, announced int64, st int, last bool) {
 	*x = row{}
 	x.setStr(frCompany, c.id)
 	x.setStr(frRound, childID(c.id, 'R', k+1))
@@ -394,13 +477,13 @@ func (g *generator) fillRound(r *rand.Rand, x *row, c *company, k int, announced
 	} else {
 		x.setStr(frStage, s.id)
 	}
-	amount := round(lognormal(r, s.median, 0.6), 10000)
+	amount := round(lognormal(r, s.median*c.arch.roundSize, 0.6), 10000)
 	if chance(r, 0.05) {
 		x.setNull(frAmount)
 	} else {
 		x.setFlt(frAmount, amount)
 	}
-	if chance(r, 0.2) {
+	if chance(r, 0.2) && !(last && c.covered) {
 		x.setNull(frPostMoney)
 	} else {
 		dilution := between(r, 0.08, 0.3)

@@ -192,6 +192,7 @@ func fileName(k int) string { return fmt.Sprintf("part-%05d.parquet", k) }
 type shardResult struct {
 	acct  [nTables]tableAcct
 	bytes [nTables]int64
+	arch  []int64 // companies by archetype
 }
 
 // run writes the shards on a pool of workers, then the sidecars.
@@ -246,7 +247,13 @@ feed:
 func (g *generator) finish(results []shardResult) (*Summary, error) {
 	out := g.opts.Out
 	sum := &Summary{Out: out, Seed: g.opts.Seed, Companies: g.opts.Companies, BadRowsFraction: g.opts.BadRows,
-		RunDate: g.opts.RunDate.Format(time.DateOnly), BadRows: map[string]int64{}}
+		RunDate: g.opts.RunDate.Format(time.DateOnly), BadRows: map[string]int64{}, Archetypes: map[string]int64{}}
+	for ai, a := range archetypes {
+		sum.Archetypes[a.id] = 0
+		for k := range results {
+			sum.Archetypes[a.id] += results[k].arch[ai]
+		}
+	}
 	for ti, t := range data.Inputs {
 		ts := TableSummary{Table: t.Name, ByReason: map[string]int64{}, Warnings: map[string]int64{}}
 		for k := range results {
@@ -349,6 +356,7 @@ type shard struct {
 	shares    []float64
 	roundDays []int64
 	roundStg  []int
+	arch      []int64 // companies by archetype
 }
 
 // tableAcct counts one table's rows in one shard.
@@ -359,7 +367,8 @@ type tableAcct struct {
 }
 
 func (g *generator) shard(ctx context.Context, k int) (res shardResult, err error) {
-	s := &shard{g: g, k: k, file: fileName(k), vsrc: rand.NewPCG(0, 0), fsrc: rand.NewPCG(0, 0)}
+	s := &shard{g: g, k: k, file: fileName(k), vsrc: rand.NewPCG(0, 0), fsrc: rand.NewPCG(0, 0),
+		arch: make([]int64, len(archetypes))}
 	s.vr, s.fr = rand.New(s.vsrc), rand.New(s.fsrc)
 	defer func() {
 		if err != nil {
@@ -419,6 +428,7 @@ func (g *generator) shard(ctx context.Context, k int) (res shardResult, err erro
 		}
 	}
 	res.acct = s.acct
+	res.arch = s.arch
 	g.log.Debug("wrote file", "file", s.file, "companies", hi-lo)
 	return res, nil
 }
@@ -454,6 +464,7 @@ func (s *shard) company(i int) error {
 	s.fsrc.Seed(g.seedFaults, splitmix64(uint64(i)))
 	id := companyID(i)
 	c := g.fillCompany(s.vr, &s.x, i, id)
+	s.arch[c.archIndex]++
 
 	// children inherit a bad company's fate: a company row without a key
 	// leaves its id in no file (unknown_company); any other bad row
@@ -502,6 +513,15 @@ func (s *shard) earlierAccepted(i int) int {
 	return i
 }
 
+// zeroUnlessCovered is the chance that a company has no row of a child
+// table: zero for a fully covered company.
+func zeroUnlessCovered(c *company, zero float64) float64 {
+	if c.covered {
+		return 0
+	}
+	return zero
+}
+
 // childFault decides whether a child row breaks a rule: a child of a bad
 // company inherits its reason and is otherwise valid; a child of a valid
 // company breaks one rule with probability BadRows.
@@ -534,10 +554,10 @@ func (s *shard) breakChild(ti int, c *company, reason, childReason string) strin
 
 func (s *shard) usage(c *company, childReason string) error {
 	g := s.g
-	n := count(s.vr, 0.08, 3, 12)
+	n := count(s.vr, zeroUnlessCovered(c, c.arch.usageZero), c.arch.usageMean, 12)
 	s.picks = g.pickUsage(s.vr, c, n, s.picks)
-	s.shares = shares(s.vr, len(s.picks), s.shares)
-	budget := aiBudget(s.vr, c)
+	s.shares = shares(s.vr, len(s.picks), !c.covered, s.shares)
+	budget := aiBudget(c)
 	var accepted float64
 	for k, p := range s.picks {
 		g.fillUsage(s.vr, &s.x, c, p, s.shares[k], budget)
@@ -567,7 +587,7 @@ func (s *shard) usage(c *company, childReason string) error {
 }
 
 func (s *shard) assets(c *company, childReason string) error {
-	n := count(s.vr, 0.1, c.arch.assetsMean, 100)
+	n := countK(s.vr, zeroUnlessCovered(c, c.arch.assetsZero), c.arch.assetsMean, 100, c.arch.assetsSpread)
 	for k := range n {
 		s.g.fillAsset(s.vr, &s.x, c, k)
 		reason := s.childFault(tAssets, childReason)
@@ -583,10 +603,10 @@ func (s *shard) assets(c *company, childReason string) error {
 }
 
 func (s *shard) fundingRounds(c *company, childReason string) error {
-	n := count(s.vr, 0.15, 2, len(stages))
+	n := count(s.vr, zeroUnlessCovered(c, 0.17), 2, len(stages))
 	s.roundDays, s.roundStg = s.g.rounds(s.vr, c, n, s.roundDays, s.roundStg)
 	for k := range s.roundDays {
-		s.g.fillRound(s.vr, &s.x, c, k, s.roundDays[k], s.roundStg[k])
+		s.g.fillRound(s.vr, &s.x, c, k, s.roundDays[k], s.roundStg[k], k == len(s.roundDays)-1)
 		reason := s.childFault(tRounds, childReason)
 		column := s.breakChild(tRounds, c, reason, childReason)
 		if err := s.emit(tRounds, reason, column); err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -220,6 +221,45 @@ func TestGenerateCleanData(t *testing.T) {
 	})
 	if len(counts) < 15 || counts[len(counts)-1] < 4*counts[0] {
 		t.Errorf("sector counts %v: want many sectors, the largest at least 4 times the smallest", counts)
+	}
+}
+
+// TestGenerateArchetypes pins the archetype mix of the package
+// documentation: at 20,000 companies each archetype's share is within 1.5
+// points of its target, and the counts add up to the companies, in the
+// summary and in _expected.json alike.
+func TestGenerateArchetypes(t *testing.T) {
+	const n = 20000
+	want := map[string]float64{
+		synth.ArchThinWrapper: 0.15,
+		synth.ArchAPIApp:      0.40,
+		synth.ArchHybrid:      0.29,
+		synth.ArchDataMoat:    0.08,
+		synth.ArchModelLab:    0.08,
+	}
+	sum, out := generate(t, synth.Options{Companies: n, Seed: 4, BadRows: 0.01, FilesPerTable: 2})
+	expected, err := synth.ReadExpected(filepath.Join(out, synth.ExpectedFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(expected.Archetypes, sum.Archetypes) {
+		t.Errorf("%s archetypes %v, summary %v", synth.ExpectedFile, expected.Archetypes, sum.Archetypes)
+	}
+	var total int64
+	for id, c := range sum.Archetypes {
+		total += c
+		if _, ok := want[id]; !ok {
+			t.Errorf("archetype %q (%d companies) is not pinned", id, c)
+		}
+	}
+	if total != n {
+		t.Errorf("archetypes count %d companies, want %d", total, n)
+	}
+	for id, share := range want {
+		got := float64(sum.Archetypes[id]) / n
+		if math.Abs(got-share) > 0.015 {
+			t.Errorf("archetype %s: share %.3f, want %.2f ± 0.015", id, got, share)
+		}
 	}
 }
 

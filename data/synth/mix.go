@@ -162,23 +162,6 @@ var assetWords = []string{
 	"claims history", "annotations", "telemetry", "images", "contracts", "filings",
 }
 
-// archetype shapes a company: wrappers lean on closed APIs and hold little
-// data; data moats hold much data and host open models themselves.
-type archetype struct {
-	share      float64 // of companies
-	apiDepLo   float64
-	apiDepHi   float64
-	assetsMean float64
-	selfHost   float64 // chance an open-weight model is self-hosted
-	owned      float64 // extra weight of owned and exclusive assets
-}
-
-var archetypes = []archetype{
-	{share: 0.35, apiDepLo: 0.6, apiDepHi: 1.0, assetsMean: 2.5, selfHost: 0.2, owned: 0.5},
-	{share: 0.40, apiDepLo: 0.2, apiDepHi: 0.7, assetsMean: 5, selfHost: 0.5, owned: 1},
-	{share: 0.25, apiDepLo: 0.0, apiDepHi: 0.3, assetsMean: 8.5, selfHost: 0.8, owned: 2},
-}
-
 // mixes are the samplers built from the reference.
 type mixes struct {
 	countries      []string
@@ -190,10 +173,14 @@ type mixes struct {
 	domainIndex    map[string]int
 	domainSize     []float64  // reference size of each domain
 	exclusivityMix []weighted // by archetype
+	refreshMix     []weighted // by archetype
 	providers      []data.Provider
-	providerMix    map[string]weighted // by company zone
-	models         [][]data.Model      // by provider index
-	modelMix       []weighted          // by provider index
+	providerMix    []map[string]weighted // by archetype, then company zone
+	models         [][]data.Model        // by provider index
+	openModels     [][]int               // by provider index: positions in models of open-weight models
+	closedModels   [][]int               // by provider index: positions in models of closed models
+	openMix        []weighted            // by provider index, over openModels
+	closedMix      []weighted            // by provider index, over closedModels
 	knownCountry   map[string]bool
 	providerSet    map[string]bool
 }
@@ -247,7 +234,8 @@ func newMixes(ref *data.Reference) (*mixes, error) {
 	}
 	m.archetypeMix = newWeighted(aw)
 	for _, a := range archetypes {
-		m.exclusivityMix = append(m.exclusivityMix, newWeighted([]float64{35 * a.owned, 15 * a.owned, 25, 25}))
+		m.exclusivityMix = append(m.exclusivityMix, newWeighted(a.exclusivity[:]))
+		m.refreshMix = append(m.refreshMix, newWeighted(a.refresh[:]))
 	}
 
 	for _, d := range ref.Domains {
@@ -281,35 +269,61 @@ func newMixes(ref *data.Reference) (*mixes, error) {
 	}
 	for i := range m.providers {
 		// earlier models of a provider (its current line-up) are used more
-		ws := zipf(max(1, len(m.models[i])), 0.7)
-		m.modelMix = append(m.modelMix, newWeighted(ws))
-	}
-	m.providerMix = map[string]weighted{}
-	for _, zone := range []string{data.ZoneUS, data.ZoneEU, data.ZoneCN, data.ZoneOther} {
-		ws := make([]float64, len(m.providers))
-		for i, p := range m.providers {
-			x, ok := providerWeights[p.ID]
-			if !ok {
-				x = 1
+		var open, closed []int
+		for k, md := range m.models[i] {
+			if md.OpenWeights {
+				open = append(open, k)
+			} else {
+				closed = append(closed, k)
 			}
-			switch {
-			case zone == data.ZoneCN && p.Zone == data.ZoneCN:
-				x *= 12
-			case zone == data.ZoneCN && p.Zone == data.ZoneUS:
-				x *= 0.15
-			case zone == data.ZoneEU && p.Zone == data.ZoneEU:
-				x *= 3
-			}
-			ws[i] = x
 		}
-		m.providerMix[zone] = newWeighted(ws)
+		m.openModels = append(m.openModels, open)
+		m.closedModels = append(m.closedModels, closed)
+		m.openMix = append(m.openMix, newWeighted(zipf(max(1, len(open)), 0.7)))
+		m.closedMix = append(m.closedMix, newWeighted(zipf(max(1, len(closed)), 0.7)))
+	}
+	for _, a := range archetypes {
+		byZone := map[string]weighted{}
+		for _, zone := range []string{data.ZoneUS, data.ZoneEU, data.ZoneCN, data.ZoneOther} {
+			ws := make([]float64, len(m.providers))
+			for i, p := range m.providers {
+				x, ok := providerWeights[p.ID]
+				if !ok {
+					x = 1
+				}
+				switch {
+				case zone == data.ZoneCN && p.Zone == data.ZoneCN:
+					x *= 12
+				case zone == data.ZoneCN && p.Zone == data.ZoneUS:
+					x *= 0.15
+				case zone == data.ZoneEU && p.Zone == data.ZoneEU:
+					x *= 3
+				}
+				// what the provider serves, by the models of the reference
+				// (by its own reading when it has none there)
+				closed, open := p.ClosedAPI, p.OpenWeights
+				if len(m.models[i]) > 0 {
+					closed, open = len(m.closedModels[i]) > 0, len(m.openModels[i]) > 0
+				}
+				switch {
+				case !closed:
+					x *= a.openOnly
+				case !open:
+					x *= a.closedOnly
+				}
+				ws[i] = x
+			}
+			byZone[zone] = newWeighted(ws)
+		}
+		m.providerMix = append(m.providerMix, byZone)
 	}
 	return m, nil
 }
 
-func (m *mixes) providersFor(zone string) weighted {
-	if w, ok := m.providerMix[zone]; ok {
+// providersFor is the provider mix of companies of an archetype and zone.
+func (m *mixes) providersFor(arch int, zone string) weighted {
+	if w, ok := m.providerMix[arch][zone]; ok {
 		return w
 	}
-	return m.providerMix[data.ZoneOther]
+	return m.providerMix[arch][data.ZoneOther]
 }

@@ -18,8 +18,12 @@ type Summary struct {
 	// BadRows counts the rows the validator must reject, by reason code,
 	// over every table.
 	BadRows map[string]int64 `json:"bad_rows"`
-	Files   int              `json:"files"` // Parquet files written
-	Bytes   int64            `json:"bytes"` // bytes of the Parquet files
+	// Archetypes counts the companies (rows of the companies table, not
+	// counting duplicate-key bad rows) by archetype id: thin_wrapper,
+	// api_app, hybrid, data_moat, model_lab.
+	Archetypes map[string]int64 `json:"archetypes"`
+	Files      int              `json:"files"` // Parquet files written
+	Bytes      int64            `json:"bytes"` // bytes of the Parquet files
 }
 
 // TableSummary counts one table's rows.

@@ -59,10 +59,20 @@ func geometric(r *rand.Rand, mean float64) int {
 // count draws a count that is 0 with probability zero and has the given
 // mean overall, at most hi.
 func count(r *rand.Rand, zero, mean float64, hi int) int {
+	return countK(r, zero, mean, hi, 1)
+}
+
+// countK is count with the part above 1 a sum of k geometric draws: the
+// same mean, a narrower spread the larger k.
+func countK(r *rand.Rand, zero, mean float64, hi, k int) int {
 	if chance(r, zero) {
 		return 0
 	}
-	return min(hi, 1+geometric(r, mean/(1-zero)-1))
+	n := 1
+	for range k {
+		n += geometric(r, (mean/(1-zero)-1)/float64(k))
+	}
+	return min(hi, n)
 }
 
 // round rounds x to a multiple of unit: a power of ten, so that the result
