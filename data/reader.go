@@ -91,7 +91,12 @@ func (b *Batch) Release() {
 //
 // Each file is checked before its rows are read: a missing required column
 // or a column whose type does not convert fails the file with a *FileError,
-// as does any decoding failure. Reading stops at the first failing file.
+// and so do column chunks outside the file, dictionary pages declaring more
+// values than they can hold, pages over MaxPageSize, compressed pages that
+// decode to more than they declare, row counts that differ from the
+// metadata and any decoding failure. Columns are read with the types of
+// the Parquet schema; an Arrow schema stored in the file's metadata is not
+// decoded. Reading stops at the first failing file.
 type Reader struct {
 	mem    memory.Allocator
 	table  *Table
