@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -19,6 +20,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/apache/thrift/lib/go/thrift"
 	xparquet "github.com/xitongsys/parquet-go/parquet"
+	"github.com/xitongsys/parquet-go/types"
 	"github.com/xitongsys/parquet-go/writer"
 )
 
@@ -305,5 +307,112 @@ func TestReaderIgnoresStoredArrowSchema(t *testing.T) {
 	}
 	if got := columnJSON(t, batches[0].Record, "as_of"); got != `["2024-03-01"]` {
 		t.Errorf("as_of = %s, want [\"2024-03-01\"]", got)
+	}
+}
+
+type int96Row struct {
+	ID   string `parquet:"name=company_id, type=BYTE_ARRAY, convertedtype=UTF8"`
+	AsOf string `parquet:"name=as_of, type=INT96"`
+}
+
+// TestReaderInt96OutOfRange: an INT96 timestamp (as Spark writes them)
+// whose day is beyond what a nanosecond timestamp holds fails the file.
+func TestReaderInt96OutOfRange(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, asOf string) string {
+		path := filepath.Join(dir, name)
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		pw, err := writer.NewParquetWriterFromWriter(f, new(int96Row), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pw.Write(int96Row{ID: "c1", AsOf: asOf}); err != nil {
+			t.Fatal(err)
+		}
+		if err := pw.WriteStop(); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	// nanoseconds of the day (8 bytes), then the Julian day (4 bytes)
+	farDay := string([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f})
+	tests := []struct {
+		name, asOf, want, wantErr string
+	}{
+		{"in range", types.TimeToINT96(time.Date(2023, 7, 14, 12, 0, 0, 0, time.UTC)), `["2023-07-14"]`, ""},
+		{"day out of range", farDay, "", "INT96"},
+	}
+	tbl := &Table{Name: "t", Columns: []Column{{Name: "company_id", Kind: String, Required: true}, {Name: "as_of", Kind: Date}}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := write(strings.ReplaceAll(tt.name, " ", "_")+".parquet", tt.asOf)
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			batches, _, err := readBatches(mem, tbl, []File{{Path: path, Rel: filepath.Base(path)}}, ReaderOptions{})
+			defer releaseAll(batches)
+			if tt.wantErr != "" {
+				var fe *FileError
+				if !errors.As(err, &fe) || fe.Path != path || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Err() = %v, want a *FileError naming the file and mentioning %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || len(batches) != 1 {
+				t.Fatalf("%d batches, error %v", len(batches), err)
+			}
+			if got := columnJSON(t, batches[0].Record, "as_of"); got != tt.want {
+				t.Errorf("as_of = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestReaderUnsupportedCodec: a file compressed with the deprecated LZ4
+// codec (Hadoop's framing, which the decoder does not read) fails with an
+// error naming the file and the codec; the same file in ZSTD reads.
+func TestReaderUnsupportedCodec(t *testing.T) {
+	tbl := &Table{Name: "t", Columns: []Column{{Name: "company_id", Kind: String, Required: true}}}
+	for _, tt := range []struct {
+		codec   xparquet.CompressionCodec
+		wantErr string
+	}{
+		{xparquet.CompressionCodec_LZ4, "LZ4 unimplemented"},
+		{xparquet.CompressionCodec_ZSTD, ""},
+	} {
+		t.Run(tt.codec.String(), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "f.parquet")
+			f, err := os.Create(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pw, err := writer.NewParquetWriterFromWriter(f, new(int96Row), 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pw.CompressionType = tt.codec
+			if err := pw.Write(int96Row{ID: "c1", AsOf: types.TimeToINT96(time.Unix(0, 0))}); err != nil {
+				t.Fatal(err)
+			}
+			if err := pw.WriteStop(); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			batches, _, err := readBatches(memory.NewGoAllocator(), tbl, []File{{Path: path, Rel: "f.parquet"}}, ReaderOptions{})
+			releaseAll(batches)
+			if tt.wantErr == "" {
+				if err != nil || len(batches) != 1 {
+					t.Fatalf("%d batches, error %v", len(batches), err)
+				}
+				return
+			}
+			var fe *FileError
+			if !errors.As(err, &fe) || fe.Path != path || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Err() = %v, want a *FileError naming the file and saying %q", err, tt.wantErr)
+			}
+		})
 	}
 }
