@@ -3,6 +3,7 @@ package data
 import (
 	"encoding/binary"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"math/bits"
 	"slices"
@@ -10,9 +11,11 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -88,21 +91,28 @@ func (s LinkStatus) String() string {
 // CompanySet holds the accepted company ids, each with a dense index
 // 0..n-1 in acceptance order, and the ids seen only in rejected rows. Ids are
 // compared byte for byte.
+//
+// The accepted ids are kept back to back in one byte slice, found through
+// an open-addressing table of 8-byte slots: no pointers for the garbage
+// collector to scan, about 20 bytes per company besides the ids' bytes.
 type CompanySet struct {
-	index    map[string]int32
-	ids      []string
+	seed     maphash.Seed
+	bits     uint     // the table has 1 << bits slots
+	slots    []uint64 // hash tag (top 32 bits of the hash) << 32 | (index + 1); 0 is an empty slot
+	bytes    []byte   // the accepted ids in index order, back to back; never rewritten
+	offs     []int64  // id i is bytes[offs[i]:offs[i+1]]
 	rejected map[string]struct{}
 }
 
 func newCompanySet() *CompanySet {
-	return &CompanySet{index: map[string]int32{}, rejected: map[string]struct{}{}}
+	return &CompanySet{seed: maphash.MakeSeed(), offs: []int64{0}, rejected: map[string]struct{}{}}
 }
 
 // Lookup returns the index of an accepted company and Linked; -1 and
 // ParentRejected when the id appears only in rejected companies rows; -1 and
 // UnknownCompany when it is in no companies row.
 func (s *CompanySet) Lookup(id string) (int32, LinkStatus) {
-	if i, ok := s.index[id]; ok {
+	if i := s.find(id, maphash.String(s.seed, id)); i >= 0 {
 		return i, Linked
 	}
 	if _, ok := s.rejected[id]; ok {
@@ -112,10 +122,99 @@ func (s *CompanySet) Lookup(id string) (int32, LinkStatus) {
 }
 
 // Len is the number of accepted companies.
-func (s *CompanySet) Len() int { return len(s.ids) }
+func (s *CompanySet) Len() int { return len(s.offs) - 1 }
 
 // ID returns the id of the company of index i.
-func (s *CompanySet) ID(i int32) string { return s.ids[i] }
+func (s *CompanySet) ID(i int32) string {
+	lo, hi := s.offs[i], s.offs[i+1]
+	if lo == hi {
+		return ""
+	}
+	// The bytes of an id are never written again, even when the slice
+	// grows: the string may point into them.
+	return unsafe.String(&s.bytes[lo], hi-lo)
+}
+
+// The slot of an id is found from the top bits of its hash, which its slot
+// keeps as a tag: the table grows without hashing the ids again.
+
+// home is the first slot to probe for hash tag t.
+func (s *CompanySet) home(t uint64) uint64 { return t >> (32 - s.bits) }
+
+// find returns the index of an accepted id of hash h, or -1.
+func (s *CompanySet) find(id string, h uint64) int32 {
+	if len(s.slots) == 0 {
+		return -1
+	}
+	mask := uint64(len(s.slots) - 1)
+	tag := h >> 32
+	for i := s.home(tag); ; i = (i + 1) & mask {
+		e := s.slots[i]
+		if e == 0 {
+			return -1
+		}
+		if e>>32 == tag {
+			k := int32(uint32(e) - 1)
+			if string(s.bytes[s.offs[k]:s.offs[k+1]]) == id {
+				return k
+			}
+		}
+	}
+}
+
+// add gives id the next index unless it is accepted already; it returns
+// the id's index and whether it was added.
+func (s *CompanySet) add(id string) (int32, bool) {
+	h := maphash.String(s.seed, id)
+	if k := s.find(id, h); k >= 0 {
+		return k, false
+	}
+	if s.Len() >= len(s.slots)*3/4 {
+		s.grow()
+	}
+	k := int32(s.Len())
+	s.bytes = append(s.bytes, id...)
+	s.offs = append(s.offs, int64(len(s.bytes)))
+	s.put(h>>32<<32 | uint64(uint32(k)+1))
+	if len(s.rejected) > 0 {
+		delete(s.rejected, id)
+	}
+	return k, true
+}
+
+// put stores a slot in the first free place from its home.
+func (s *CompanySet) put(e uint64) {
+	mask := uint64(len(s.slots) - 1)
+	i := s.home(e >> 32)
+	for s.slots[i] != 0 {
+		i = (i + 1) & mask
+	}
+	s.slots[i] = e
+}
+
+func (s *CompanySet) grow() {
+	if s.bits >= 32 {
+		panic("data: more than 3 billion companies")
+	}
+	s.bits = max(10, s.bits+1)
+	old := s.slots
+	s.slots = make([]uint64, 1<<s.bits)
+	for _, e := range old {
+		if e != 0 {
+			s.put(e)
+		}
+	}
+}
+
+// reject remembers an id seen in a rejected row, unless it is accepted.
+func (s *CompanySet) reject(id string) {
+	if s.find(id, maphash.String(s.seed, id)) >= 0 {
+		return
+	}
+	if _, ok := s.rejected[id]; !ok {
+		s.rejected[strings.Clone(id)] = struct{}{}
+	}
+}
 
 // validator holds what the company and child validators share.
 type validator struct {
@@ -327,6 +426,16 @@ func (s *batchState) columns() {
 func (s *batchState) stringColumn(i int, c *Column, a *array.String) {
 	required := c.Required && !c.Key // key columns were checked for null_key
 	changed := false
+	// The normalised value of each row that passes and changes, in row
+	// order, should the column need a normalised copy.
+	var fixes []fix
+	blank := func(row int, v string) {
+		if required {
+			s.reject(row, c.Name, v, ReasonNullValue, fmt.Sprintf("required column %s is empty", c.Name))
+		} else if nv := s.normValue(c, v); nv != v {
+			fixes = append(fixes, fix{int32(row), nv})
+		}
+	}
 	for row := 0; row < s.n; row++ {
 		if s.verdict[row] != 0 {
 			continue
@@ -346,9 +455,7 @@ func (s *batchState) stringColumn(i int, c *Column, a *array.String) {
 		case Enum:
 			t := strings.TrimSpace(v)
 			if t == "" {
-				if required {
-					s.reject(row, c.Name, v, ReasonNullValue, fmt.Sprintf("required column %s is empty", c.Name))
-				}
+				blank(row, v)
 				continue
 			}
 			k := enumIndex(c.Values, t)
@@ -356,28 +463,29 @@ func (s *batchState) stringColumn(i int, c *Column, a *array.String) {
 				s.reject(row, c.Name, v, ReasonUnknownValue, fmt.Sprintf("%s %q is not one of %s", c.Name, t, strings.Join(c.Values, ", ")))
 			} else if c.Values[k] != v {
 				changed = true
+				fixes = append(fixes, fix{int32(row), c.Values[k]})
 			}
 		case Slug:
 			if isBlank(v) {
-				if required {
-					s.reject(row, c.Name, v, ReasonNullValue, fmt.Sprintf("required column %s is empty", c.Name))
-				}
+				blank(row, v)
 				continue
 			}
 			if !isSlug(v) {
-				if NormalizeSlug(v) == "" {
+				nv := NormalizeSlug(v)
+				if nv == "" {
 					if required {
 						s.reject(row, c.Name, v, ReasonNullValue, fmt.Sprintf("%s %q has no letter or digit", c.Name, v))
+					} else {
+						fixes = append(fixes, fix{int32(row), nv})
 					}
 					continue
 				}
 				changed = true
+				fixes = append(fixes, fix{int32(row), nv})
 			}
 		case ISOCountry:
 			if isBlank(v) {
-				if required {
-					s.reject(row, c.Name, v, ReasonNullValue, fmt.Sprintf("required column %s is empty", c.Name))
-				}
+				blank(row, v)
 				continue
 			}
 			code, ok := s.ix.countryCode(v)
@@ -385,16 +493,16 @@ func (s *batchState) stringColumn(i int, c *Column, a *array.String) {
 				s.reject(row, c.Name, v, ReasonBadCountry, fmt.Sprintf("%s %q is not an ISO 3166-1 alpha-2 code", c.Name, v))
 			} else if code != v {
 				changed = true
+				fixes = append(fixes, fix{int32(row), code})
 			}
 		case ProviderID:
 			if isBlank(v) {
-				if required {
-					s.reject(row, c.Name, v, ReasonNullValue, fmt.Sprintf("required column %s is empty", c.Name))
-				}
+				blank(row, v)
 				continue
 			}
-			if NormalizeEnum(v) != v {
+			if nv := NormalizeEnum(v); nv != v {
 				changed = true
+				fixes = append(fixes, fix{int32(row), nv})
 			}
 		default:
 			if required && isBlank(v) {
@@ -403,8 +511,14 @@ func (s *batchState) stringColumn(i int, c *Column, a *array.String) {
 		}
 	}
 	if changed {
-		s.cols[i] = s.normalize(c, a)
+		s.cols[i] = s.normalize(c, a, fixes)
 	}
+}
+
+// fix is the normalised value of a row.
+type fix struct {
+	row int32
+	v   string
 }
 
 // enumIndex returns the position of t among values, compared
@@ -418,35 +532,81 @@ func enumIndex(values []string, t string) int {
 	return -1
 }
 
-// normalize builds the normalised copy of a string column.
-func (s *batchState) normalize(c *Column, a *array.String) arrow.Array {
-	b := array.NewStringBuilder(s.v.allocator())
-	defer b.Release()
-	b.Reserve(s.n)
-	b.ReserveData(len(a.ValueBytes()))
-	for row := 0; row < s.n; row++ {
+// normValue is the normalised form of a value of a column.
+func (s *batchState) normValue(c *Column, v string) string {
+	switch c.Rule {
+	case Enum:
+		if k := enumIndex(c.Values, strings.TrimSpace(v)); k >= 0 {
+			return c.Values[k]
+		}
+	case Slug:
+		return NormalizeSlug(v)
+	case ISOCountry:
+		if code, ok := s.ix.countryCode(v); ok {
+			return code
+		}
+	case ProviderID:
+		return NormalizeEnum(v)
+	}
+	return v
+}
+
+// normalize builds the normalised copy of a string column, writing the
+// values straight into the new array's buffers. fixes holds the
+// normalised values of the rows not rejected that change, in row order;
+// the other rows not rejected are kept as they are, and the rejected ones
+// are normalised here.
+func (s *batchState) normalize(c *Column, a *array.String, fixes []fix) arrow.Array {
+	mem := s.v.allocator()
+	n := s.n
+	offsBuf := memory.NewResizableBuffer(mem)
+	offsBuf.Resize((n + 1) * arrow.Int32SizeBytes)
+	offs := arrow.Int32Traits.CastFromBytes(offsBuf.Bytes())
+	dataBuf := memory.NewResizableBuffer(mem)
+	dataBuf.Resize(len(a.ValueBytes()))
+	dst := dataBuf.Bytes()
+	pos := 0
+	for row := 0; row < n; row++ {
+		offs[row] = int32(pos)
 		if a.IsNull(row) {
-			b.AppendNull()
 			continue
 		}
-		v := a.Value(row)
-		switch c.Rule {
-		case Enum:
-			if k := enumIndex(c.Values, strings.TrimSpace(v)); k >= 0 {
-				v = c.Values[k]
-			}
-		case Slug:
-			v = NormalizeSlug(v)
-		case ISOCountry:
-			if code, ok := s.ix.countryCode(v); ok {
-				v = code
-			}
-		case ProviderID:
-			v = NormalizeEnum(v)
+		var v string
+		switch {
+		case len(fixes) > 0 && int(fixes[0].row) == row:
+			v = fixes[0].v
+			fixes = fixes[1:]
+		case s.verdict[row] != 0:
+			v = s.normValue(c, a.Value(row))
+		default:
+			v = a.Value(row)
 		}
-		b.Append(v)
+		if pos+len(v) > len(dst) {
+			if pos+len(v) > math.MaxInt32 {
+				panic(fmt.Sprintf("data: %s: normalised column %s over 2 GiB", s.v.t.Name, c.Name))
+			}
+			dataBuf.Resize(max(2*len(dst), pos+len(v)))
+			dst = dataBuf.Bytes()
+		}
+		pos += copy(dst[pos:], v)
 	}
-	return b.NewArray()
+	offs[n] = int32(pos)
+	dataBuf.Resize(pos)
+	var valid *memory.Buffer
+	nulls := a.NullN()
+	if nulls > 0 {
+		valid = memory.NewResizableBuffer(mem)
+		valid.Resize(int(bitutil.BytesForBits(int64(n))))
+		bitutil.CopyBitmap(a.NullBitmapBytes(), a.Data().Offset(), n, valid.Bytes(), 0)
+	}
+	d := array.NewData(arrow.BinaryTypes.String, n, []*memory.Buffer{valid, offsBuf, dataBuf}, nil, nulls, 0)
+	offsBuf.Release()
+	dataBuf.Release()
+	if valid != nil {
+		valid.Release()
+	}
+	defer d.Release()
+	return array.MakeFromData(d)
 }
 
 func (s *batchState) floatColumn(c *Column, a *array.Float64) {
@@ -622,34 +782,19 @@ func (v *CompanyValidator) Check(b *Batch) *Checked {
 	ids := b.Record.Column(0).(*array.String)
 	set := v.set
 	company := make([]int32, 0, s.n)
-	// The ids kept are cut from one copy of the batch's id bytes: one
-	// allocation per batch, not one per company.
-	var keep string
-	offs := ids.ValueOffsets()
 	for row := 0; row < s.n; row++ {
 		id := ids.Value(row)
 		if s.verdict[row] != 0 {
 			if ids.IsValid(row) && !isBlank(id) {
-				if _, ok := set.index[id]; !ok {
-					if _, ok := set.rejected[id]; !ok {
-						set.rejected[strings.Clone(id)] = struct{}{}
-					}
-				}
+				set.reject(id)
 			}
 			continue
 		}
-		if _, dup := set.index[id]; dup {
+		idx, added := set.add(id)
+		if !added {
 			s.reject(row, v.keyName, id, ReasonDuplicateKey, fmt.Sprintf("company_id %q was already seen: the first occurrence is kept", id))
 			continue
 		}
-		if keep == "" {
-			keep = strings.Clone(string(ids.ValueBytes()))
-		}
-		id = keep[offs[row]-offs[0] : offs[row+1]-offs[0]]
-		idx := int32(len(set.ids))
-		set.index[id] = idx
-		set.ids = append(set.ids, id)
-		delete(set.rejected, id)
 		company = append(company, idx)
 	}
 	out := s.finish()
@@ -664,7 +809,7 @@ type ChildValidator struct {
 	companies   *CompanySet
 	providerCol int   // model_usage: the provider column, else -1
 	keyCols     []int // key columns after company_id
-	seen        keySet
+	seen        companyKeys
 	// Mem allocates the normalised columns; nil means memory.DefaultAllocator.
 	Mem memory.Allocator
 }
@@ -702,17 +847,27 @@ func (v *ChildValidator) Check(b *Batch) *Checked {
 	// The company link.
 	ids := b.Record.Column(0).(*array.String)
 	link := make([]int32, s.n)
+	set := v.companies
 	lastID, lastIdx, lastSt := "", int32(-1), UnknownCompany
+	next := true // try the company after the last one first
 	for row := 0; row < s.n; row++ {
 		if s.verdict[row] != 0 {
 			link[row] = -1
 			continue
 		}
 		id := ids.Value(row)
-		// Child rows usually come grouped by company: look up each run once.
+		// Child rows usually come grouped by company, often in the order
+		// of the companies: look up each run once, and first see whether
+		// it is the next company's.
 		if row == 0 || id != lastID {
 			lastID = id
-			lastIdx, lastSt = v.companies.Lookup(id)
+			if k := lastIdx + 1; next && k > 0 && int(k) < set.Len() && set.ID(k) == id {
+				lastIdx, lastSt = k, Linked
+			} else {
+				k, st := set.Lookup(id)
+				next = k >= 0 && k == lastIdx+1
+				lastIdx, lastSt = k, st
+			}
 		}
 		idx, st := lastIdx, lastSt
 		link[row] = idx
@@ -756,7 +911,7 @@ func (v *ChildValidator) Check(b *Batch) *Checked {
 			}
 			h = hashString(h, val)
 		}
-		if !v.seen.add(h) {
+		if !v.seen.add(link[row], h) {
 			s.reject(row, v.keyName, v.keyText(row, ids, keyArrs), ReasonDuplicateKey,
 				fmt.Sprintf("key (%s) was already seen: the first occurrence is kept", v.keyName))
 		}
@@ -860,6 +1015,29 @@ func hashString(h uint64, s string) uint64 {
 	return h
 }
 
+// companyKeys is the set of a child table's key hashes, one keySet per
+// part of keyPartCompanies consecutive company indices: a key includes its
+// company, so equal keys meet in one part. The parts stay small enough for
+// a core's cache while the rows of nearby companies are checked, and each
+// grows on its own.
+type companyKeys struct {
+	parts []keySet
+}
+
+// keyPartCompanies is the number of companies of a part: with about 5
+// child rows per company, a part of 32k slots (256 KiB).
+const keyPartCompanies = 1 << 12
+
+// add inserts the key hash h of a row of company c (an index, >= 0) and
+// reports whether it was new.
+func (k *companyKeys) add(c int32, h uint64) bool {
+	p := int(c) / keyPartCompanies
+	if p >= len(k.parts) {
+		k.parts = append(k.parts, make([]keySet, p+1-len(k.parts))...)
+	}
+	return k.parts[p].add(h)
+}
+
 // keySet is a set of 64-bit key hashes: open addressing with linear
 // probing, about 10 to 16 bytes per key.
 type keySet struct {
@@ -889,7 +1067,7 @@ func (s *keySet) add(h uint64) bool {
 }
 
 func (s *keySet) grow() {
-	size := 1 << 16
+	size := 1 << 6
 	if len(s.slots) > 0 {
 		size = len(s.slots) * 2
 	}

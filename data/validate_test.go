@@ -542,3 +542,189 @@ func TestAccounting(t *testing.T) {
 		t.Error("Check() = nil for counts that do not add up")
 	}
 }
+
+func TestCompanySet(t *testing.T) {
+	s := newCompanySet()
+	rng := rand.New(rand.NewPCG(5, 6))
+	want := map[string]int32{}
+	var order []string
+	for i := 0; i < 50000; i++ {
+		id := fmt.Sprintf("C%d", rng.IntN(40000))
+		if i%7 == 0 {
+			id = "" // an empty id is an id like any other here
+		}
+		k, added := s.add(id)
+		if w, ok := want[id]; ok {
+			if added || k != w {
+				t.Fatalf("add(%q) again = %d, %v; want %d, false", id, k, added, w)
+			}
+			continue
+		}
+		if !added || k != int32(len(order)) {
+			t.Fatalf("add(%q) = %d, %v; want %d, true", id, k, added, len(order))
+		}
+		want[id] = k
+		order = append(order, id)
+	}
+	for i := 0; i < 1000; i++ {
+		s.reject(fmt.Sprintf("R%d", i))
+		s.reject(order[i]) // accepted ids stay accepted
+	}
+	if s.Len() != len(order) {
+		t.Fatalf("Len() = %d, want %d", s.Len(), len(order))
+	}
+	for i, id := range order {
+		if got := s.ID(int32(i)); got != id {
+			t.Fatalf("ID(%d) = %q, want %q", i, got, id)
+		}
+		if k, st := s.Lookup(id); k != int32(i) || st != Linked {
+			t.Fatalf("Lookup(%q) = %d, %v; want %d, linked", id, k, st, i)
+		}
+	}
+	for _, tt := range []struct {
+		id   string
+		want LinkStatus
+	}{
+		{"R0", ParentRejected},
+		{"R999", ParentRejected},
+		{"R1000", UnknownCompany},
+		{"C40000", UnknownCompany},
+		{"C1 ", UnknownCompany},
+	} {
+		if k, st := s.Lookup(tt.id); k != -1 || st != tt.want {
+			t.Errorf("Lookup(%q) = %d, %v; want -1, %v", tt.id, k, st, tt.want)
+		}
+	}
+	// An id rejected first and accepted later is accepted.
+	if _, added := s.add("R5"); !added {
+		t.Fatal(`add("R5") = not added`)
+	}
+	if _, st := s.Lookup("R5"); st != Linked {
+		t.Errorf(`Lookup("R5") = %v after add, want linked`, st)
+	}
+}
+
+func TestCompanyKeys(t *testing.T) {
+	var k companyKeys
+	rng := rand.New(rand.NewPCG(7, 8))
+	type key struct {
+		c int32
+		h uint64
+	}
+	seen := map[key]bool{}
+	for i := 0; i < 200000; i++ {
+		c := int32(rng.IntN(3 * keyPartCompanies))
+		kk := key{c, hashInt(keySeed, uint64(c)) ^ rng.Uint64()%50} // a key's hash includes its company
+		if got := k.add(kk.c, kk.h); got == seen[kk] {
+			t.Fatalf("add(%d, %d) = %v after %d keys", kk.c, kk.h, got, i)
+		}
+		seen[kk] = true
+	}
+}
+
+// TestNormalizedColumns checks that a normalised column holds, on every
+// row, accepted or rejected, the value's normal form (the value itself
+// when it has none), whatever else the rows break.
+func TestNormalizedColumns(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rng := rand.New(rand.NewPCG(9, 10))
+	ref := DefaultReference()
+	pick := func(vs ...any) any { return vs[rng.IntN(len(vs))] }
+	normal := func(c *Column, v string) string {
+		switch c.Rule {
+		case Enum:
+			for _, x := range c.Values {
+				if strings.EqualFold(x, strings.TrimSpace(v)) {
+					return x
+				}
+			}
+		case Slug:
+			return NormalizeSlug(v)
+		case ISOCountry:
+			if code := NormalizeCountry(v); ref.IsCountry(code) {
+				return code
+			}
+		case ProviderID:
+			return NormalizeEnum(v)
+		}
+		return v
+	}
+	tables := []struct {
+		t   *Table
+		row func(i int) row
+	}{
+		{Companies, func(i int) row {
+			return company(fmt.Sprintf("c%d", i)).with(row{
+				"company_id":           pick(fmt.Sprintf("c%d", i), fmt.Sprintf("c%d", i), nil, "  "),
+				"country":              pick("US", "us", " Fr ", "XX", "", nil, "na"),
+				"sector":               pick("fintech", "Fin Tech", "--", "", nil, "health_care", "É-commerce"),
+				"api_dependency_share": pick(0.5, 0.5, nil, 2.0),
+			})
+		}},
+		{FundingRounds, func(i int) row {
+			return round(fmt.Sprintf("c%d", i%7), fmt.Sprintf("r%d", i%50)).with(row{
+				"stage":        pick("series_a", "Series A", " SEED ", "!!", nil),
+				"announced_on": pick("2025-03-01", "1800-01-01"),
+			})
+		}},
+		{ModelUsage, func(i int) row {
+			return usage(fmt.Sprintf("c%d", i%7), pick("openai", "OpenAI", " Mistral ", "", "newco").(string), "gpt-4o").with(row{
+				"access": pick("api", "API", " self_hosted", "cloud", nil),
+			})
+		}},
+	}
+	for _, tt := range tables {
+		t.Run(tt.t.Name, func(t *testing.T) {
+			cv := NewCompanyValidator(testRunDate, nil)
+			cv.Mem = mem
+			var comps []row
+			for i := 0; i < 7; i++ {
+				comps = append(comps, company(fmt.Sprintf("c%d", i)))
+			}
+			cb := testBatch(t, mem, Companies, comps)
+			cv.Check(cb).Release()
+			cb.Release()
+			for batch := 0; batch < 20; batch++ {
+				rows := make([]row, 1+rng.IntN(60))
+				for i := range rows {
+					rows[i] = tt.row(rng.IntN(1000))
+				}
+				b := testBatch(t, mem, tt.t, rows)
+				var c *Checked
+				if tt.t == Companies {
+					v := NewCompanyValidator(testRunDate, nil)
+					v.Mem = mem
+					c = v.Check(b)
+				} else {
+					v := NewChildValidator(tt.t, testRunDate, nil, cv.Companies())
+					v.Mem = mem
+					c = v.Check(b)
+				}
+				for i := range tt.t.Columns {
+					col := &tt.t.Columns[i]
+					in, ok := b.Record.Column(i).(*array.String)
+					if !ok || col.Rule == NoRule {
+						continue
+					}
+					out := c.Record.Column(i).(*array.String)
+					if out == in {
+						continue // not normalised: the batch's own column
+					}
+					for r := 0; r < len(rows); r++ {
+						if in.IsNull(r) != out.IsNull(r) {
+							t.Fatalf("batch %d row %d %s: null %v, want %v", batch, r, col.Name, out.IsNull(r), in.IsNull(r))
+						}
+						if in.IsValid(r) {
+							if got, want := out.Value(r), normal(col, in.Value(r)); got != want {
+								t.Fatalf("batch %d row %d %s: %q normalised to %q, want %q", batch, r, col.Name, in.Value(r), got, want)
+							}
+						}
+					}
+				}
+				c.Release()
+				b.Release()
+			}
+		})
+	}
+}
