@@ -745,3 +745,17 @@ func TestDecompressionBomb(t *testing.T) {
 		}
 	}
 }
+
+// TestSnappyEmptyBody: a page compressed to nothing (a V2 page holding
+// only levels, as some writers make them) decodes to nothing instead of
+// failing as an invalid Snappy stream.
+func TestSnappyEmptyBody(t *testing.T) {
+	c, err := compress.GetCodec(compress.Codecs.Snappy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := compress.Decode(c, make([]byte, 0), nil)
+	if err != nil || len(out) != 0 {
+		t.Errorf("Decode(empty) = %q, %v; want nothing, no error", out, err)
+	}
+}
