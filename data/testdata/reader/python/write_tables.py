@@ -6,8 +6,10 @@ makes OUT/companies/ and OUT/model_usage/, each ONE table made of several
 files, one per writer, each with the physical types that writer really
 produces for the same known rows:
 
-    duckdb.parquet      DuckDB COPY ... (FORMAT parquet): DATE, DECIMAL,
-                        BIGINT, HUGEINT, REAL, ENUM
+    duckdb.parquet      DuckDB COPY ... (FORMAT parquet): DATE, SMALLINT,
+                        HUGEINT (which DuckDB writes as DOUBLE), DECIMAL
+                        in INT32 and INT64, REAL, a DOUBLE NaN, ENUM, an
+                        extra BIGINT column
     hive/region=.../    pyarrow.dataset.write_dataset, Hive-partitioned by an
                         extra column (companies only)
     pandas.parquet      DataFrame.to_parquet: nullable Int64, datetime64[ns],
@@ -27,7 +29,7 @@ own country column, which pyarrow then leaves out of the files.
 The rows are the ones of COMPANIES and MODEL_USAGE below; each writer
 prefixes the ids with its own tag (PREFIX). data/interop_python_test.go runs
 this script and checks every value read. Exit status 3 means a Python
-module is missing (pip install -r scripts/requirements-test.txt).
+package is missing (pip install -r scripts/requirements-test.txt).
 """
 
 import datetime as dt
@@ -183,8 +185,8 @@ def write_pandas(out):
         "api_dependency_share": np.array(column(rs, "api_dependency_share"), dtype="float64"),
         "fallback_parity": np.array(column(rs, "fallback_parity"), dtype="float64"),
         "switching_cost_weeks": np.array(column(rs, "switching_cost_weeks"), dtype="float64"),
-        "as_of": pd.Series(column(rs, "as_of", lambda v: v.replace(tzinfo=None)),
-                           dtype="datetime64[ns]"),
+        "as_of": np.array(column(rs, "as_of", lambda v: v.replace(tzinfo=None)),
+                          dtype="datetime64[ns]"),
     }, index=[10 * i for i in range(len(rs))])  # not a RangeIndex: written as a column
     df.to_parquet(os.path.join(out, "companies", "pandas.parquet"))
 
@@ -280,13 +282,10 @@ def write_duckdb(out):
             % (values, ", ".join(USAGE_COLUMNS), sql(path)))
 
 
-WRITERS = [
-    ("pyarrow", ["numpy", "pyarrow", "pyarrow.parquet"], write_pyarrow),
-    ("hive", ["pyarrow", "pyarrow.dataset"], write_hive),
-    ("pandas", ["numpy", "pandas", "pyarrow"], write_pandas),
-    ("polars", ["polars"], write_polars),
-    ("duckdb", ["duckdb"], write_duckdb),
-]
+WRITERS = [write_pyarrow, write_hive, write_pandas, write_polars, write_duckdb]
+
+# The packages the writers import (scripts/requirements-test.txt).
+PACKAGES = ["numpy", "pyarrow", "pandas", "polars", "duckdb"]
 
 
 def main():
@@ -294,19 +293,17 @@ def main():
         sys.exit("usage: write_tables.py OUT")
     out = sys.argv[1]
     missing = []
-    for _, modules, _ in WRITERS:
-        for m in modules:
-            try:
-                importlib.import_module(m)
-            except ImportError:
-                if m not in missing:
-                    missing.append(m)
+    for m in PACKAGES:
+        try:
+            importlib.import_module(m)
+        except ImportError:
+            missing.append(m)
     if missing:
-        print("missing Python modules: " + ", ".join(missing), file=sys.stderr)
+        print("missing Python packages: " + ", ".join(missing), file=sys.stderr)
         sys.exit(3)
     for table in ("companies", "model_usage"):
         os.makedirs(os.path.join(out, table), exist_ok=True)
-    for _, _, write in WRITERS:
+    for write in WRITERS:
         write(out)
     for table in ("companies", "model_usage"):
         open(os.path.join(out, table, "_SUCCESS"), "w").close()
