@@ -401,10 +401,33 @@ func decimalsToInt[T decimalValue](c *converter, o *fixedOut, vals []T, scale in
 func decimalsToFloat[T decimalValue](vals []T, scale int32, bits []byte, off int, out []float64) {
 	for i, v := range vals {
 		if bits == nil || bitutil.BitIsSet(bits, off+i) {
-			out[i] = v.ToFloat64(scale)
+			out[i] = decimalToFloat(v, scale)
 		}
 	}
 }
+
+// decimalToFloat returns the float64 nearest to a decimal, so that 99.99
+// stored as (9999, scale 2) reads as the literal 99.99. An unscaled value of
+// at most 2^53 and a power of ten up to 1e22 are both exact in float64, so
+// one division (or product) rounds once, correctly; other values go through
+// the decimal text, which strconv rounds correctly too.
+func decimalToFloat[T decimalValue](v T, scale int32) float64 {
+	if n, ok := smallDecimal(v); ok && n <= 1<<53 && n >= -(1<<53) && scale >= -22 && scale <= 22 {
+		if scale >= 0 {
+			return float64(n) / exactPow10[scale]
+		}
+		return float64(n) * exactPow10[-scale]
+	}
+	f, err := strconv.ParseFloat(v.ToString(scale), 64)
+	if err != nil {
+		return v.ToFloat64(scale)
+	}
+	return f
+}
+
+// exactPow10 holds the powers of ten that float64 represents exactly.
+var exactPow10 = [23]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
 func (c *converter) toFloat64(arr arrow.Array) arrow.Array {
 	o := newFixedOut(c.mem, arr, 8)
