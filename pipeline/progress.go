@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"io"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -13,6 +14,9 @@ import (
 type Progress struct {
 	w       io.Writer
 	enabled bool
+
+	mu     sync.Mutex
+	active *progressbar.ProgressBar // the bar being drawn, if any
 }
 
 // NewProgress returns a Progress drawing on w when enabled.
@@ -20,9 +24,35 @@ func NewProgress(w io.Writer, enabled bool) *Progress {
 	return &Progress{w: w, enabled: enabled && w != nil}
 }
 
+// LogWriter returns w for the log lines that share the terminal with the
+// bars: each write first clears the bar being drawn, so a log line never
+// lands in the middle of a bar; the bar draws itself again on its next
+// update. On a nil or disabled Progress it returns w as it is.
+func (p *Progress) LogWriter(w io.Writer) io.Writer {
+	if p == nil || !p.enabled {
+		return w
+	}
+	return logWriter{p: p, w: w}
+}
+
+type logWriter struct {
+	p *Progress
+	w io.Writer
+}
+
+func (l logWriter) Write(b []byte) (int, error) {
+	l.p.mu.Lock()
+	defer l.p.mu.Unlock()
+	if l.p.active != nil {
+		_ = l.p.active.Clear()
+	}
+	return l.w.Write(b)
+}
+
 // Bar is the progress bar of one stage. Its methods are safe for
 // concurrent use, and do nothing on a nil Bar.
 type Bar struct {
+	p *Progress
 	b *progressbar.ProgressBar
 }
 
@@ -32,7 +62,7 @@ func (p *Progress) Stage(name string, total int64, unit string) *Bar {
 	if p == nil || !p.enabled {
 		return nil
 	}
-	return &Bar{b: progressbar.NewOptions64(total,
+	b := progressbar.NewOptions64(total,
 		progressbar.OptionSetWriter(p.w),
 		progressbar.OptionSetDescription(name),
 		progressbar.OptionSetItsString(unit),
@@ -42,7 +72,11 @@ func (p *Progress) Stage(name string, total int64, unit string) *Bar {
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionSetWidth(30),
-	)}
+	)
+	p.mu.Lock()
+	p.active = b
+	p.mu.Unlock()
+	return &Bar{p: p, b: b}
 }
 
 // Add counts n more units done.
@@ -57,5 +91,10 @@ func (b *Bar) Done() {
 	if b != nil {
 		_ = b.b.Finish()
 		_ = b.b.Close()
+		b.p.mu.Lock()
+		if b.p.active == b.b {
+			b.p.active = nil
+		}
+		b.p.mu.Unlock()
 	}
 }

@@ -85,7 +85,7 @@ func runGenerate(ctx context.Context, a *app, opts generateOptions) error {
 	if err != nil {
 		return err
 	}
-	bar := pipeline.NewProgress(a.env.stderr, a.env.isTerminal(a.env.stderr)).Stage("generate", int64(opts.companies), "companies")
+	bar := a.progress.Stage("generate", int64(opts.companies), "companies")
 	var (
 		mu   sync.Mutex
 		last int64

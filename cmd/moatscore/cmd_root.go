@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"moatscore/pipeline"
 	"os"
 	"strings"
 	"time"
@@ -48,7 +49,8 @@ type app struct {
 	config     *loadedConfig // set before a command that needs it runs
 	log        *slog.Logger
 	jsonLogs   bool
-	started    bool // past argument checks: later errors are the command's own
+	progress   *pipeline.Progress // bars on a terminal; the logs write through it
+	started    bool               // past argument checks: later errors are the command's own
 }
 
 // noConfigAnnotation marks a command that runs without loading the
@@ -109,9 +111,11 @@ func (a *app) prepare(cmd *cobra.Command, _ []string) error {
 	}
 	a.started = true
 	terminal := a.env.isTerminal(a.env.stderr)
+	a.progress = pipeline.NewProgress(a.env.stderr, terminal)
+	logw := a.progress.LogWriter(a.env.stderr)
 	format, level := flagString(cmd, "log-format"), flagString(cmd, "log-level")
 	if !needsConfig(cmd) {
-		log, err := newLogger(a.env.stderr, format, level, terminal, a.env.now)
+		log, err := newLogger(logw, format, level, terminal, a.env.now)
 		if err != nil {
 			return &usageError{err}
 		}
@@ -123,7 +127,7 @@ func (a *app) prepare(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	a.config = lc
-	log, err := newLogger(a.env.stderr, lc.cfg.Log.Format, lc.cfg.Log.Level, terminal, a.env.now)
+	log, err := newLogger(logw, lc.cfg.Log.Format, lc.cfg.Log.Level, terminal, a.env.now)
 	if err != nil {
 		return err // Validate has checked both keys already
 	}

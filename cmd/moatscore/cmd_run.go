@@ -81,7 +81,7 @@ func runRun(ctx context.Context, a *app) error {
 	res, err := pipeline.Run(ctx, lc.cfg, pipeline.RunEnv{
 		Log:      a.log.With("command", "run"),
 		Now:      a.env.now,
-		Progress: pipeline.NewProgress(a.env.stderr, a.env.isTerminal(a.env.stderr)),
+		Progress: a.progress,
 		Demo:     data.DemoFS(),
 	})
 	if res != nil && res.Summary != nil && ctx.Err() == nil {
