@@ -204,8 +204,9 @@ func (g *aggregation) evaluate(ctx context.Context) (*scored, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	// The scenario rows are made range by range while they are written.
-	res, err := g.model.m.EvaluateWith(g.mem, g.agg, valuation.EvaluateOptions{DeferScenarios: true})
+	// The scenario rows are made range by range while they are written;
+	// the aggregator's sums are freed as the evaluation reads them.
+	res, err := g.model.m.EvaluateWith(g.mem, g.agg, valuation.EvaluateOptions{DeferScenarios: true, ConsumeAggregator: true})
 	if err != nil {
 		return nil, fmt.Errorf("score: %w", err)
 	}

@@ -101,6 +101,8 @@ type Aggregator struct {
 	flagMu   sync.Mutex
 	rejected []int32
 	flagged  []int32
+
+	consumed bool // by an evaluation with EvaluateOptions.ConsumeAggregator
 }
 
 // NewAggregator starts the aggregation for the accepted companies: a record
@@ -188,6 +190,9 @@ func (a *Aggregator) Len() int { return a.n }
 func (a *Aggregator) UnknownProviders() []string { return append([]string(nil), a.unknown...) }
 
 func (a *Aggregator) checkRows(table string, rec arrow.RecordBatch, accepted, company []int32) error {
+	if a.consumed {
+		return errConsumed
+	}
 	if len(accepted) != len(company) {
 		return fmt.Errorf("valuation: %s batch: %d accepted rows but %d company indices", table, len(accepted), len(company))
 	}
@@ -547,6 +552,9 @@ func (a *Aggregator) stage(s string) int32 {
 // company accepted) and rows that drew a warning: the company index of each
 // such row, as data.Checked gives them. It is safe to call concurrently.
 func (a *Aggregator) AddChildFlags(rejectedOf, flaggedOf []int32) error {
+	if a.consumed {
+		return errConsumed
+	}
 	for _, c := range rejectedOf {
 		if c < 0 || int(c) >= a.n {
 			return fmt.Errorf("valuation: rejected child row of company index %d outside 0..%d", c, a.n-1)

@@ -1,6 +1,7 @@
 package valuation
 
 import (
+	"errors"
 	"math"
 	"runtime"
 	"sync"
@@ -89,6 +90,12 @@ type EvaluateOptions struct {
 	// revenue at risk), and Result.ScenarioRows makes the rows on demand,
 	// range by range, the same as Result.Scenarios would hold them.
 	DeferScenarios bool
+	// ConsumeAggregator frees the aggregator's per-company sums as soon as
+	// the evaluation has read them, and has the garbage collector take
+	// them back before the next output columns are allocated: the peak
+	// memory is then well under the aggregator's plus the outputs'. The
+	// aggregator cannot be evaluated again.
+	ConsumeAggregator bool
 }
 
 // EvaluateWith is Evaluate with options.
@@ -97,11 +104,18 @@ func (m *Model) EvaluateWith(mem memory.Allocator, a *Aggregator, o EvaluateOpti
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	if o.DeferScenarios {
-		return m.score(mem, a, workers)
+	if a.consumed {
+		return nil, errConsumed
 	}
-	return m.evaluate(mem, a, workers)
+	res, err := m.scoreWith(mem, a, workers, o.ConsumeAggregator)
+	if err != nil || o.DeferScenarios {
+		return res, err
+	}
+	res.Scenarios = res.ScenarioRows(mem, 0, res.ScenarioRowCount())
+	return res, nil
 }
+
+var errConsumed = errors.New("valuation: the aggregator was consumed by an earlier evaluation")
 
 // evaluation holds the inputs and output columns of one Evaluate.
 type evaluation struct {
@@ -145,6 +159,18 @@ func (m *Model) evaluate(mem memory.Allocator, a *Aggregator, workers int) (*Res
 // score scores every company and runs the scenarios, keeping their
 // compact results.
 func (m *Model) score(mem memory.Allocator, a *Aggregator, workers int) (*Result, error) {
+	if a.consumed {
+		return nil, errConsumed
+	}
+	return m.scoreWith(mem, a, workers, false)
+}
+
+// scoreWith evaluates in three passes over ranges of companies, each
+// reading one part of the aggregator and writing the output columns that
+// come from it: model usage (wrapper exposure, scenarios), data assets
+// (data moat), then funding rounds and the columns that combine them.
+// With consume, each part of the aggregator is freed after its pass.
+func (m *Model) scoreWith(mem memory.Allocator, a *Aggregator, workers int, consume bool) (*Result, error) {
 	n := a.n
 	apiDep, err := float64Of(a.companies, data.TableCompanies, "api_dependency_share")
 	if err != nil {
@@ -157,31 +183,6 @@ func (m *Model) score(mem memory.Allocator, a *Aggregator, workers int) (*Result
 		f: wxInputs{apiDependency: apiDep, fallbackParity: fallback, revenue: revenue, u: a.usage,
 			scale: make([]float64, n), hhi: make([]float64, n)},
 	}
-	f64s := func(nullable bool) *fixedOut[float64] { return newFixed[float64](mem, f64, n, nullable) }
-	i32s := func() *fixedOut[int32] { return newFixed[int32](mem, i32, n, false) }
-	for range m.wx {
-		e.wxVal = append(e.wxVal, f64s(false))
-		e.wxCon = append(e.wxCon, f64s(false))
-	}
-	for range m.dm {
-		e.dmVal = append(e.dmVal, f64s(false))
-		e.dmCon = append(e.dmCon, f64s(false))
-	}
-	e.wx, e.dm, e.net = f64s(false), f64s(false), f64s(false)
-	e.valuation, e.adjusted, e.adjUSD, e.adjPct = f64s(true), f64s(true), f64s(true), f64s(true)
-	for k := range e.pct {
-		e.pct[k] = f64s(false)
-	}
-	e.workload, e.apiSpend = f64s(false), f64s(false)
-	e.roundDate = newFixed[arrow.Date32](mem, date, n, true)
-	e.age = newFixed[int32](mem, i32, n, true)
-	e.usageRows, e.assetRows, e.rounds = i32s(), i32s(), i32s()
-	e.exclusive, e.notClear, e.rejected, e.flagged = i32s(), i32s(), i32s(), i32s()
-	e.thin, e.scaled = newBool(mem, n), newBool(mem, n)
-	e.zone, e.band, e.rating = make([]int32, n), make([]int32, n), make([]int32, n)
-	e.unc, e.reasons, e.stage = make([]int32, n), make([]int32, n), make([]int32, n)
-	e.scen = newScenarioOut(m, n)
-
 	if workers < 1 {
 		workers = 1
 	}
@@ -191,18 +192,68 @@ func (m *Model) score(mem memory.Allocator, a *Aggregator, workers int) (*Result
 		chunk = 64
 	}
 	nr := (n + chunk - 1) / chunk
-	e.scaledCount = make([]int, nr)
-	var wg sync.WaitGroup
-	for r := 0; r < nr; r++ {
-		lo, hi := r*chunk, min((r+1)*chunk, n)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			e.scaledCount[r] = e.evalRange(lo, hi)
-		}()
+	each := func(f func(r, lo, hi int)) {
+		var wg sync.WaitGroup
+		for r := 0; r < nr; r++ {
+			lo, hi := r*chunk, min((r+1)*chunk, n)
+			wg.Go(func() { f(r, lo, hi) })
+		}
+		wg.Wait()
 	}
-	wg.Wait()
+	consumed := func(drop func()) {
+		if consume {
+			drop()
+			runtime.GC() // the next pass's columns reuse the memory
+		}
+	}
+	if consume {
+		a.consumed = true
+	}
+	f64s := func(nullable bool) *fixedOut[float64] { return newFixed[float64](mem, f64, n, nullable) }
+	i32s := func() *fixedOut[int32] { return newFixed[int32](mem, i32, n, false) }
 
+	// Model usage: the wrapper exposure and the scenarios.
+	for range m.wx {
+		e.wxVal = append(e.wxVal, f64s(false))
+		e.wxCon = append(e.wxCon, f64s(false))
+	}
+	e.wx = f64s(false)
+	e.workload, e.apiSpend = f64s(false), f64s(false)
+	e.usageRows = i32s()
+	e.scaled = newBool(mem, n)
+	e.scen = newScenarioOut(m, n)
+	e.scaledCount = make([]int, nr)
+	each(func(r, lo, hi int) { e.scaledCount[r] = e.evalUsage(lo, hi) })
+	consumed(func() {
+		a.usage, a.over, a.scA, a.scB = nil, nil, nil, nil
+		e.f.u, e.f.scale, e.f.hhi = nil, nil, nil
+	})
+
+	// Data assets: the data moat.
+	for range m.dm {
+		e.dmVal = append(e.dmVal, f64s(false))
+		e.dmCon = append(e.dmCon, f64s(false))
+	}
+	e.dm = f64s(false)
+	e.assetRows, e.exclusive, e.notClear = i32s(), i32s(), i32s()
+	each(func(_, lo, hi int) { e.evalAssets(lo, hi) })
+	consumed(func() { a.assets = nil })
+
+	// Funding rounds, ratings, uncertainty.
+	e.net = f64s(false)
+	e.valuation, e.adjusted, e.adjUSD, e.adjPct = f64s(true), f64s(true), f64s(true), f64s(true)
+	e.roundDate = newFixed[arrow.Date32](mem, date, n, true)
+	e.age = newFixed[int32](mem, i32, n, true)
+	e.rounds, e.rejected, e.flagged = i32s(), i32s(), i32s()
+	e.thin = newBool(mem, n)
+	e.zone, e.band, e.rating = make([]int32, n), make([]int32, n), make([]int32, n)
+	e.unc, e.reasons, e.stage = make([]int32, n), make([]int32, n), make([]int32, n)
+	each(func(_, lo, hi int) { e.evalRest(lo, hi) })
+	consumed(func() { a.rounds, a.longIDs, a.rejected, a.flagged = nil, nil, nil, nil })
+
+	for k := range e.pct {
+		e.pct[k] = f64s(false)
+	}
 	e.percentiles(workers)
 	return e.result(mem), nil
 }
@@ -219,9 +270,9 @@ type wxInputs struct {
 // are scaled down to 1.
 const ShareTolerance = 0.01
 
-// evalRange scores companies lo..hi-1 and returns how many had their
-// shares scaled.
-func (e *evaluation) evalRange(lo, hi int) int {
+// evalUsage scores the wrapper exposure of companies lo..hi-1 and runs
+// their scenarios; it returns how many had their shares scaled.
+func (e *evaluation) evalUsage(lo, hi int) int {
 	m, a, p, f := e.m, e.a, e.p, &e.f
 	scaled := 0
 	for i := lo; i < hi; i++ {
@@ -234,6 +285,9 @@ func (e *evaluation) evalRange(lo, hi int) int {
 		}
 		f.scale[i] = k
 		f.hhi[i] = a.hhi(i, g)
+		e.workload.v[i] = g.total
+		e.apiSpend.v[i] = g.spend
+		e.usageRows.v[i] = g.rows
 	}
 
 	// wrapper exposure: components, contributions, and their sum in
@@ -254,7 +308,13 @@ func (e *evaluation) evalRange(lo, hi int) int {
 		wx[i] = clampScore(wx[i])
 	}
 
-	// data moat
+	e.scenarios(lo, hi)
+	return scaled
+}
+
+// evalAssets scores the data moat of companies lo..hi-1.
+func (e *evaluation) evalAssets(lo, hi int) {
+	a := e.a
 	dm := e.dm.v
 	var dmCon, dmVal [nDMTerms][]float64
 	for k := range dmCon {
@@ -275,8 +335,17 @@ func (e *evaluation) evalRange(lo, hi int) int {
 				dmCon[k][i], dmVal[k][i] = 0, 0
 			}
 		}
+		e.assetRows.v[i] = g.rows
+		e.exclusive.v[i] = g.exclusive
+		e.notClear.v[i] = g.notClear
 	}
+}
 
+// evalRest fills the other columns of companies lo..hi-1 from their
+// funding rounds, flags and scores.
+func (e *evaluation) evalRest(lo, hi int) {
+	m, a := e.m, e.a
+	wx, dm := e.wx.v, e.dm.v
 	cfg := &m.cfg
 	t := m.ref2
 	for i := lo; i < hi; i++ {
@@ -284,17 +353,9 @@ func (e *evaluation) evalRange(lo, hi int) int {
 		e.net.v[i] = d - w
 		e.zone[i] = int32(t.countryZone[a.country[i]])
 		e.band[i] = m.bandOf(w)
-		as := &a.assets[i]
-		e.rating[i] = m.ratingOf(d, w, as.exclusive)
+		e.rating[i] = m.ratingOf(d, w, e.exclusive.v[i])
 		e.thin.set(i, w >= cfg.ThinWrapper.MinWX && d < cfg.ThinWrapper.MaxDM)
 
-		g := &a.usage[i]
-		e.workload.v[i] = g.total
-		e.apiSpend.v[i] = g.spend
-		e.usageRows.v[i] = g.rows
-		e.assetRows.v[i] = as.rows
-		e.exclusive.v[i] = as.exclusive
-		e.notClear.v[i] = as.notClear
 		rd := &a.rounds[i]
 		e.rounds.v[i] = rd.rows
 		e.rejected.v[i] = a.rejected[i]
@@ -326,9 +387,6 @@ func (e *evaluation) evalRange(lo, hi int) int {
 		e.reasons[i] = int32(mask)
 		e.unc[i] = m.uncertaintyLevel(mask)
 	}
-
-	e.scenarios(lo, hi)
-	return scaled
 }
 
 func clampScore(v float64) float64 {

@@ -169,6 +169,8 @@ type scoreOpts struct {
 	concurrent bool
 	// deferScenarios leaves Result.Scenarios nil (EvaluateOptions.DeferScenarios)
 	deferScenarios bool
+	// consume frees the aggregator as it is read (EvaluateOptions.ConsumeAggregator)
+	consume bool
 }
 
 // score runs the model over an input: every row accepted, companies in
@@ -242,9 +244,23 @@ func score(t testing.TB, mem memory.Allocator, m *Model, in input, o scoreOpts) 
 	if o.deferScenarios {
 		eval = m.score
 	}
+	if o.consume {
+		eval = func(mem memory.Allocator, a *Aggregator, w int) (*Result, error) {
+			return m.EvaluateWith(mem, a, EvaluateOptions{Workers: w, DeferScenarios: o.deferScenarios, ConsumeAggregator: true})
+		}
+	}
 	res, err := eval(mem, a, w)
 	if err != nil {
 		t.Fatalf("Evaluate: %v", err)
+	}
+	if o.consume {
+		if again, err := m.Evaluate(mem, a); err == nil {
+			again.Release()
+			t.Errorf("Evaluate of a consumed aggregator: no error")
+		}
+		if err := a.AddChildFlags([]int32{0}, nil); err == nil {
+			t.Errorf("AddChildFlags to a consumed aggregator: no error")
+		}
 	}
 	return res
 }

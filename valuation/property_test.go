@@ -315,12 +315,16 @@ func TestPropertySameBits(t *testing.T) {
 		{batch: 7, workers: 2, concurrent: true},
 		{batch: 100, workers: 3, concurrent: true},
 		{batch: 1000, workers: 8},
+		{batch: 50, workers: 2, consume: true},
+		{batch: 50, workers: 3, consume: true, deferScenarios: true},
 	} {
-		t.Run(fmt.Sprintf("batch %d workers %d concurrent %v", o.batch, o.workers, o.concurrent), func(t *testing.T) {
+		t.Run(fmt.Sprintf("batch %d workers %d concurrent %v consume %v defer %v", o.batch, o.workers, o.concurrent, o.consume, o.deferScenarios), func(t *testing.T) {
 			got := score(t, mem, m, in, o)
 			defer got.Release()
 			sameBits(t, "scores", ref.Scores, got.Scores)
-			sameBits(t, "scenarios", ref.Scenarios, got.Scenarios)
+			scen := got.ScenarioRows(mem, 0, got.ScenarioRowCount())
+			defer scen.Release()
+			sameBits(t, "scenarios", ref.Scenarios, scen)
 		})
 	}
 }

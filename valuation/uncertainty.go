@@ -64,10 +64,12 @@ func reasonTexts() []string {
 }
 
 func (m *Model) uncertaintyMask(e *evaluation, i int, hasV bool) int {
+	// The counts are read from the output columns: the usage and asset
+	// sums may be freed by now.
 	a, f, u := e.a, &e.f, &m.cfg.Uncertainty
 	mask := 0
-	g := &a.usage[i]
-	if g.rows == 0 {
+	usageRows, assetRows := e.usageRows.v[i], e.assetRows.v[i]
+	if usageRows == 0 {
 		mask |= uNoUsage
 	}
 	if !f.revenue.ok(i) {
@@ -76,11 +78,10 @@ func (m *Model) uncertaintyMask(e *evaluation, i int, hasV bool) int {
 	if !f.fallbackParity.ok(i) && f.apiDependency.ok(i) && f.apiDependency.v[i] > 0 {
 		mask |= uNoFallback
 	}
-	as := &a.assets[i]
-	if as.rows == 0 {
+	if assetRows == 0 {
 		mask |= uNoAssets
 	}
-	if as.notClear > 0 {
+	if e.notClear.v[i] > 0 {
 		mask |= uRightsNotClear
 	}
 	rd := &a.rounds[i]
@@ -96,7 +97,7 @@ func (m *Model) uncertaintyMask(e *evaluation, i int, hasV bool) int {
 		}
 	}
 	if rej := a.rejected[i]; rej > 0 {
-		all := float64(rej) + float64(g.rows) + float64(as.rows) + float64(rd.rows)
+		all := float64(rej) + float64(usageRows) + float64(assetRows) + float64(rd.rows)
 		if float64(rej)/all >= u.HighRejectShare {
 			mask |= uManyRejected
 		} else {
@@ -106,7 +107,7 @@ func (m *Model) uncertaintyMask(e *evaluation, i int, hasV bool) int {
 	if a.flagged[i] > 0 {
 		mask |= uFlagged
 	}
-	if g.total > 1+ShareTolerance {
+	if e.workload.v[i] > 1+ShareTolerance {
 		mask |= uScaled
 	}
 	return mask
