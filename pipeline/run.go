@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -26,6 +27,14 @@ import (
 
 // TopN is how many companies the closing summary lists.
 const TopN = 5
+
+// RunGCPercent is the garbage collector's target percentage (GOGC) while a
+// run is in progress, unless the GOGC environment variable sets one. A
+// run's memory is mostly large arrays without pointers, which cost the
+// collector little, while reading churns through many batches: collecting
+// after every quarter of growth, instead of every doubling, keeps the peak
+// memory near the live memory for a few percent more CPU time.
+const RunGCPercent = 25
 
 // RunEnv is what a run takes from its surroundings besides the config.
 type RunEnv struct {
@@ -107,6 +116,9 @@ func Run(ctx context.Context, cfg Config, env RunEnv) (res *RunResult, err error
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(RunGCPercent))
 	}
 	r := &run{cfg: cfg, env: env, log: env.Log, mem: env.Mem, started: env.Now()}
 	r.runDate = cfg.RunDate.Time
