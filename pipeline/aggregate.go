@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"sync"
 	"time"
 
@@ -282,13 +283,11 @@ func (s *scored) rankInput() RankInput {
 }
 
 // trendInput gives the comparison with the previous run its columns.
-func (s *scored) trendInput(companies *data.CompanySet, r *Ranking) TrendInput {
+func (s *scored) trendInput(r *Ranking) TrendInput {
+	ix := newIDIndex(s.str(s.companies, "company_id"))
 	in := TrendInput{
-		Rows: s.rows,
-		Lookup: func(id string) (int32, bool) {
-			i, st := companies.Lookup(id)
-			return i, st == data.Linked
-		},
+		Rows:            s.rows,
+		Lookup:          ix.lookup,
 		WrapperExposure: s.float(valuation.ColWrapperExposure),
 		DataMoat:        s.float(valuation.ColDataMoat),
 		Rank:            r.Overall,
@@ -527,4 +526,55 @@ func stringAt(a arrow.Array, i int) string {
 		return stringAt(v.Dictionary(), v.GetValueIndex(i))
 	}
 	return a.ValueStr(i)
+}
+
+// idIndex finds the row of a company id in the companies' company_id
+// column: an open-addressing table of 8-byte slots (the top 32 bits of the
+// id's hash, the row + 1) over the column's own bytes.
+type idIndex struct {
+	ids   *array.String
+	seed  maphash.Seed
+	shift uint
+	slots []uint64
+}
+
+func newIDIndex(ids *array.String) *idIndex {
+	ix := &idIndex{ids: ids, seed: maphash.MakeSeed()}
+	n := ids.Len()
+	bits := uint(4)
+	for 1<<bits < n+n/3+1 { // at most 3/4 full
+		bits++
+	}
+	ix.shift = 64 - bits
+	ix.slots = make([]uint64, 1<<bits)
+	mask := uint64(len(ix.slots) - 1)
+	for row := 0; row < n; row++ {
+		if ids.IsNull(row) {
+			continue
+		}
+		h := maphash.String(ix.seed, ids.Value(row))
+		i := h >> ix.shift
+		for ix.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		ix.slots[i] = h>>32<<32 | uint64(row+1)
+	}
+	return ix
+}
+
+// lookup returns the first row holding id.
+func (ix *idIndex) lookup(id string) (int32, bool) {
+	h := maphash.String(ix.seed, id)
+	mask := uint64(len(ix.slots) - 1)
+	for i := h >> ix.shift; ; i = (i + 1) & mask {
+		e := ix.slots[i]
+		if e == 0 {
+			return -1, false
+		}
+		if e>>32 == h>>32 {
+			if row := int(uint32(e)) - 1; ix.ids.Value(row) == id {
+				return int32(row), true
+			}
+		}
+	}
 }

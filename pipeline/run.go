@@ -251,6 +251,7 @@ func (r *run) run(ctx context.Context) (*RunResult, error) {
 		return nil, err
 	}
 	r.recordInputs(sum, files, sums)
+	sum.Companies = nil // the companies record holds the ids from now on: free the set before scoring
 	for _, of := range rejectFiles {
 		r.addOutput(DatasetRejects, of)
 	}
@@ -332,7 +333,7 @@ func (r *run) run(ctx context.Context) (*RunResult, error) {
 		if err != nil {
 			return fmt.Errorf("previous run %s: %w", prevDate, err)
 		}
-		trend, err = CompareRun(ctx, r.mem, paths, prevDate, sc.trendInput(sum.Companies, ranking))
+		trend, err = CompareRun(ctx, r.mem, paths, prevDate, sc.trendInput(ranking))
 		if err != nil {
 			return err
 		}
@@ -343,8 +344,6 @@ func (r *run) run(ctx context.Context) (*RunResult, error) {
 	if err != nil {
 		return nil, err
 	}
-
-	sum.Companies = nil // the id index is no longer needed: free it before writing
 
 	// Write the scores and scenarios.
 	err = r.stage("write", func(log *slog.Logger) error {
