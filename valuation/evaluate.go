@@ -8,7 +8,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"moatscore/data"
@@ -221,9 +220,9 @@ func (m *Model) scoreWith(mem memory.Allocator, a *Aggregator, workers int, cons
 	e.workload, e.apiSpend = f64s(false), f64s(false)
 	e.usageRows = i32s()
 	e.scaled = newBool(mem, n)
-	e.scen = newScenarioOut(m, n)
+	e.scen = newScenarioOut(m, n, chunk, nr)
 	e.scaledCount = make([]int, nr)
-	each(func(r, lo, hi int) { e.scaledCount[r] = e.evalUsage(lo, hi) })
+	each(func(r, lo, hi int) { e.scaledCount[r] = e.evalUsage(lo, hi, &e.scen.parts[r]) })
 	consumed(func() {
 		a.usage, a.over, a.scA, a.scB = nil, nil, nil, nil
 		e.f.u, e.f.scale, e.f.hhi = nil, nil, nil
@@ -272,7 +271,7 @@ const ShareTolerance = 0.01
 
 // evalUsage scores the wrapper exposure of companies lo..hi-1 and runs
 // their scenarios; it returns how many had their shares scaled.
-func (e *evaluation) evalUsage(lo, hi int) int {
+func (e *evaluation) evalUsage(lo, hi int, part *scenarioPart) int {
 	m, a, p, f := e.m, e.a, e.p, &e.f
 	scaled := 0
 	for i := lo; i < hi; i++ {
@@ -308,7 +307,8 @@ func (e *evaluation) evalUsage(lo, hi int) int {
 		wx[i] = clampScore(wx[i])
 	}
 
-	e.scenarios(lo, hi)
+	e.scenarios(lo, hi, part)
+	e.scen.done(part, lo, hi)
 	return scaled
 }
 
@@ -429,8 +429,9 @@ func (m *Model) factor(dm, wx float64) float64 {
 	return (1 + m.cfg.Premium*(dm-50)/50) * (1 - m.cfg.Discount*wx/100)
 }
 
-// scenarios scores companies lo..hi-1 under every scenario.
-func (e *evaluation) scenarios(lo, hi int) {
+// scenarios scores companies lo..hi-1 under every scenario, keeping the
+// touched rows in part.
+func (e *evaluation) scenarios(lo, hi int, part *scenarioPart) {
 	m, a, f := e.m, e.a, &e.f
 	ns := len(m.scen)
 	if ns == 0 {
@@ -443,7 +444,7 @@ func (e *evaluation) scenarios(lo, hi int) {
 	for k := range xs {
 		xs[k] = e.wxVal[k].v
 	}
-	sWX, sRAR, sRARValid := e.scen.wx, e.scen.rar, e.scen.rarValid
+	out, baseWX := e.scen, e.wx.v
 	for i := lo; i < hi; i++ {
 		g := &a.usage[i]
 		rev, revOK := f.revenue.v[i], f.revenue.ok(i)
@@ -486,13 +487,7 @@ func (e *evaluation) scenarios(lo, hi int) {
 			for k := 0; k < nc; k++ {
 				w += m.wxCoef[k] * x[k]
 			}
-			sWX[row] = clampScore(w)
-			if rarOK {
-				sRAR[row] = rar
-				bitutil.SetBit(sRARValid, row)
-			} else {
-				sRAR[row] = 0
-			}
+			out.add(part, row, clampScore(w), baseWX[i], rar, rarOK)
 		}
 	}
 }

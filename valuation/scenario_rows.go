@@ -2,11 +2,13 @@ package valuation
 
 import (
 	"fmt"
+	"math"
+	"math/bits"
+	"slices"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -15,30 +17,75 @@ import (
 // at risk, and per company its scores. Every other scenario column is
 // derived from these when the rows are made, with the same expressions the
 // evaluation would use, so the bits are the same.
+//
+// Most rows are those of companies the shock does not touch: the wrapper
+// exposure is the base one and the revenue at risk 0. Only the other rows
+// keep their values, marked in a bitmap, so the memory is 16 bytes per
+// touched row and about a bit per row.
 type scenarioOut struct {
-	m        *Model
-	n, ns    int // companies, scenarios
-	schema   *arrow.Schema
-	names    []string
-	kinds    []string
-	wx       []float64 // by row
-	rar      []float64 // by row; 0 where null
-	rarValid []byte    // validity bit per row
+	m      *Model
+	n, ns  int // companies, scenarios
+	schema *arrow.Schema
+	names  []string
+	kinds  []string
+	kept   []uint64 // bit per row: the row's values are kept
+	count  []uint32 // per word of kept: the kept rows before it in its part
+	chunk  int      // companies per part
+	parts  []scenarioPart
 
 	// columns of the scores record (referenced until release)
 	base, dm, valuation, adjusted *array.Float64
 }
 
-func newScenarioOut(m *Model, n int) *scenarioOut {
+// scenarioPart holds the kept rows of the companies of one evaluation
+// range, in row order.
+type scenarioPart struct {
+	wx, rar []float64
+	null    []bool // the revenue at risk is null
+}
+
+func newScenarioOut(m *Model, n, chunk, parts int) *scenarioOut {
 	ns := len(m.scen)
-	s := &scenarioOut{m: m, n: n, ns: ns, names: m.Scenarios(), kinds: make([]string, ns)}
+	s := &scenarioOut{m: m, n: n, ns: ns, names: m.Scenarios(), kinds: make([]string, ns), chunk: chunk}
 	for k, sc := range m.scen {
 		s.kinds[k] = sc.kind
 	}
-	s.wx = make([]float64, n*ns)
-	s.rar = make([]float64, n*ns)
-	s.rarValid = make([]byte, bitutil.BytesForBits(int64(n*ns)))
+	words := (n*ns + 63) / 64
+	s.kept = make([]uint64, words)
+	s.count = make([]uint32, words)
+	s.parts = make([]scenarioPart, parts)
 	return s
+}
+
+// add records a row of company i (in part p) unless it is an untouched
+// one: its wrapper exposure the base one, its revenue at risk 0.
+func (s *scenarioOut) add(p *scenarioPart, row int, w, base, rar float64, rarOK bool) {
+	if math.Float64bits(w) == math.Float64bits(base) && rarOK && math.Float64bits(rar) == 0 {
+		return
+	}
+	s.kept[row>>6] |= 1 << (row & 63)
+	if !rarOK {
+		rar = 0
+	}
+	p.wx = append(p.wx, w)
+	p.rar = append(p.rar, rar)
+	p.null = append(p.null, !rarOK)
+}
+
+// done counts the kept rows of the part of companies lo..hi-1, which
+// starts at a row that is a multiple of 64.
+func (s *scenarioOut) done(p *scenarioPart, lo, hi int) {
+	c := uint32(0)
+	for w := lo * s.ns / 64; w < (hi*s.ns+63)/64; w++ {
+		s.count[w] = c
+		c += uint32(bits.OnesCount64(s.kept[w]))
+	}
+	// Shed the slices' spare capacity when it is worth a copy.
+	if cap(p.wx) > len(p.wx)+len(p.wx)/8+1024 {
+		p.wx = slices.Clone(p.wx)
+		p.rar = slices.Clone(p.rar)
+		p.null = slices.Clone(p.null)
+	}
 }
 
 // setScores keeps the score columns the scenario rows are derived from.
@@ -58,7 +105,7 @@ func (s *scenarioOut) release() {
 		}
 	}
 	s.base, s.dm, s.valuation, s.adjusted = nil, nil, nil, nil
-	s.wx, s.rar, s.rarValid = nil, nil, nil
+	s.kept, s.count, s.parts = nil, nil, nil
 }
 
 // ScenarioRowCount is the number of scenario rows: companies × scenarios.
@@ -104,13 +151,18 @@ func (s *scenarioOut) rows(mem memory.Allocator, off, n int) arrow.RecordBatch {
 	for j := 0; j < n; j++ {
 		row := off + j
 		i := row / ns
-		w := s.wx[row]
+		w, r, rOK := base[i], 0.0, true
+		if word, bit := row>>6, uint(row&63); s.kept[word]>>bit&1 != 0 {
+			p := &s.parts[i/s.chunk]
+			k := int(s.count[word]) + bits.OnesCount64(s.kept[word]&(1<<bit-1))
+			w, r, rOK = p.wx[k], p.rar[k], !p.null[k]
+		}
 		index.v[j] = int32(i)
 		wx.v[j] = w
 		change.v[j] = w - base[i]
 		band[j] = m.bandOf(w)
-		if bitutil.BitIsSet(s.rarValid, row) {
-			rar.v[j] = s.rar[row]
+		if rOK {
+			rar.v[j] = r
 		} else {
 			rar.null(j)
 		}

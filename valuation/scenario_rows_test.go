@@ -2,6 +2,7 @@ package valuation
 
 import (
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"testing"
 
@@ -30,6 +31,13 @@ func TestScenarioRowsDeferred(t *testing.T) {
 	ns := len(m.Scenarios())
 	if ns < 2 || total < 4*ns {
 		t.Fatalf("test input has %d scenarios and %d rows: too few", ns, total)
+	}
+	kept := 0
+	for _, w := range got.scen.kept {
+		kept += bits.OnesCount64(w)
+	}
+	if kept == 0 || kept == total || len(got.scen.parts) < 2 {
+		t.Fatalf("%d of %d scenario rows kept in %d parts: the test should see both kinds of rows in several parts", kept, total, len(got.scen.parts))
 	}
 	for _, tt := range []struct{ off, n int }{
 		{0, total},
