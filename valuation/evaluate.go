@@ -90,10 +90,10 @@ type EvaluateOptions struct {
 	// range by range, the same as Result.Scenarios would hold them.
 	DeferScenarios bool
 	// ConsumeAggregator frees the aggregator's per-company sums as soon as
-	// the evaluation has read them, and has the garbage collector take
-	// them back before the next output columns are allocated: the peak
-	// memory is then well under the aggregator's plus the outputs'. The
-	// aggregator cannot be evaluated again.
+	// the evaluation has read them, and runs the garbage collector before
+	// each pass allocates its output columns, so that they reuse that
+	// memory: the peak memory is then well under the aggregator's plus the
+	// outputs'. The aggregator cannot be evaluated again.
 	ConsumeAggregator bool
 }
 
@@ -166,8 +166,8 @@ func (m *Model) score(mem memory.Allocator, a *Aggregator, workers int) (*Result
 
 // scoreWith evaluates in three passes over ranges of companies, each
 // reading one part of the aggregator and writing the output columns that
-// come from it: model usage (wrapper exposure, scenarios), data assets
-// (data moat), then funding rounds and the columns that combine them.
+// come from it: data assets (data moat), model usage (wrapper exposure,
+// scenarios), then funding rounds and the columns that combine them.
 // With consume, each part of the aggregator is freed after its pass.
 func (m *Model) scoreWith(mem memory.Allocator, a *Aggregator, workers int, consume bool) (*Result, error) {
 	n := a.n
@@ -179,8 +179,7 @@ func (m *Model) scoreWith(mem memory.Allocator, a *Aggregator, workers int, cons
 	revenue, _ := float64Of(a.companies, data.TableCompanies, "revenue_usd")
 	e := &evaluation{
 		m: m, a: a, p: &m.p,
-		f: wxInputs{apiDependency: apiDep, fallbackParity: fallback, revenue: revenue, u: a.usage,
-			scale: make([]float64, n), hhi: make([]float64, n)},
+		f: wxInputs{apiDependency: apiDep, fallbackParity: fallback, revenue: revenue, u: a.usage},
 	}
 	if workers < 1 {
 		workers = 1
@@ -207,11 +206,24 @@ func (m *Model) scoreWith(mem memory.Allocator, a *Aggregator, workers int, cons
 	}
 	if consume {
 		a.consumed = true
+		runtime.GC() // what the aggregation left is taken back before the first pass allocates
 	}
 	f64s := func(nullable bool) *fixedOut[float64] { return newFixed[float64](mem, f64, n, nullable) }
 	i32s := func() *fixedOut[int32] { return newFixed[int32](mem, i32, n, false) }
 
+	// Data assets: the data moat. First: the asset sums, once freed, are
+	// one large block the columns of the next pass fit in.
+	for range m.dm {
+		e.dmVal = append(e.dmVal, f64s(false))
+		e.dmCon = append(e.dmCon, f64s(false))
+	}
+	e.dm = f64s(false)
+	e.assetRows, e.exclusive, e.notClear = i32s(), i32s(), i32s()
+	each(func(_, lo, hi int) { e.evalAssets(lo, hi) })
+	consumed(func() { a.assets = nil })
+
 	// Model usage: the wrapper exposure and the scenarios.
+	e.f.scale, e.f.hhi = make([]float64, n), make([]float64, n)
 	for range m.wx {
 		e.wxVal = append(e.wxVal, f64s(false))
 		e.wxCon = append(e.wxCon, f64s(false))
@@ -227,16 +239,6 @@ func (m *Model) scoreWith(mem memory.Allocator, a *Aggregator, workers int, cons
 		a.usage, a.over, a.scA, a.scB = nil, nil, nil, nil
 		e.f.u, e.f.scale, e.f.hhi = nil, nil, nil
 	})
-
-	// Data assets: the data moat.
-	for range m.dm {
-		e.dmVal = append(e.dmVal, f64s(false))
-		e.dmCon = append(e.dmCon, f64s(false))
-	}
-	e.dm = f64s(false)
-	e.assetRows, e.exclusive, e.notClear = i32s(), i32s(), i32s()
-	each(func(_, lo, hi int) { e.evalAssets(lo, hi) })
-	consumed(func() { a.assets = nil })
 
 	// Funding rounds, ratings, uncertainty.
 	e.net = f64s(false)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"slices"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -21,7 +20,7 @@ import (
 // Most rows are those of companies the shock does not touch: the wrapper
 // exposure is the base one and the revenue at risk 0. Only the other rows
 // keep their values, marked in a bitmap, so the memory is 16 bytes per
-// touched row and about a bit per row.
+// touched row and about a bit per row, in blocks of 1 MiB.
 type scenarioOut struct {
 	m      *Model
 	n, ns  int // companies, scenarios
@@ -38,10 +37,28 @@ type scenarioOut struct {
 }
 
 // scenarioPart holds the kept rows of the companies of one evaluation
-// range, in row order.
+// range, in row order, in blocks that are never copied.
 type scenarioPart struct {
+	blocks []*keptBlock
+	n      int // rows kept
+}
+
+// keptBlockRows is the number of rows of a block: 1 MiB of values.
+var keptBlockRows = 1 << 16
+
+type keptBlock struct {
 	wx, rar []float64
-	null    []bool // the revenue at risk is null
+	null    []uint64 // bit set: the revenue at risk is null
+}
+
+func newKeptBlock() *keptBlock {
+	return &keptBlock{wx: make([]float64, keptBlockRows), rar: make([]float64, keptBlockRows), null: make([]uint64, (keptBlockRows+63)/64)}
+}
+
+// row returns kept row k of the part.
+func (p *scenarioPart) row(k int) (wx, rar float64, rarOK bool) {
+	b, j := p.blocks[k/keptBlockRows], k%keptBlockRows
+	return b.wx[j], b.rar[j], b.null[j/64]>>(j%64)&1 == 0
 }
 
 func newScenarioOut(m *Model, n, chunk, parts int) *scenarioOut {
@@ -64,12 +81,18 @@ func (s *scenarioOut) add(p *scenarioPart, row int, w, base, rar float64, rarOK 
 		return
 	}
 	s.kept[row>>6] |= 1 << (row & 63)
-	if !rarOK {
-		rar = 0
+	j := p.n % keptBlockRows
+	if j == 0 {
+		p.blocks = append(p.blocks, newKeptBlock())
 	}
-	p.wx = append(p.wx, w)
-	p.rar = append(p.rar, rar)
-	p.null = append(p.null, !rarOK)
+	b := p.blocks[len(p.blocks)-1]
+	b.wx[j] = w
+	if rarOK {
+		b.rar[j] = rar
+	} else {
+		b.null[j/64] |= 1 << (j % 64)
+	}
+	p.n++
 }
 
 // done counts the kept rows of the part of companies lo..hi-1, which
@@ -79,12 +102,6 @@ func (s *scenarioOut) done(p *scenarioPart, lo, hi int) {
 	for w := lo * s.ns / 64; w < (hi*s.ns+63)/64; w++ {
 		s.count[w] = c
 		c += uint32(bits.OnesCount64(s.kept[w]))
-	}
-	// Shed the slices' spare capacity when it is worth a copy.
-	if cap(p.wx) > len(p.wx)+len(p.wx)/8+1024 {
-		p.wx = slices.Clone(p.wx)
-		p.rar = slices.Clone(p.rar)
-		p.null = slices.Clone(p.null)
 	}
 }
 
@@ -153,9 +170,8 @@ func (s *scenarioOut) rows(mem memory.Allocator, off, n int) arrow.RecordBatch {
 		i := row / ns
 		w, r, rOK := base[i], 0.0, true
 		if word, bit := row>>6, uint(row&63); s.kept[word]>>bit&1 != 0 {
-			p := &s.parts[i/s.chunk]
 			k := int(s.count[word]) + bits.OnesCount64(s.kept[word]&(1<<bit-1))
-			w, r, rOK = p.wx[k], p.rar[k], !p.null[k]
+			w, r, rOK = s.parts[i/s.chunk].row(k)
 		}
 		index.v[j] = int32(i)
 		wx.v[j] = w

@@ -17,6 +17,8 @@ func TestScenarioRowsDeferred(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	m := newTestModel(t, testConfig())
 	in := genInput(rand.New(rand.NewPCG(3, 4)), propCompanies, false)
+	defer func(n int) { keptBlockRows = n }(keptBlockRows)
+	keptBlockRows = 8 // several blocks per part
 	ref := score(t, mem, m, in, scoreOpts{})
 	defer ref.Release()
 	got := score(t, mem, m, in, scoreOpts{workers: 3, deferScenarios: true})
@@ -36,7 +38,7 @@ func TestScenarioRowsDeferred(t *testing.T) {
 	for _, w := range got.scen.kept {
 		kept += bits.OnesCount64(w)
 	}
-	if kept == 0 || kept == total || len(got.scen.parts) < 2 {
+	if kept == 0 || kept == total || len(got.scen.parts) < 2 || len(got.scen.parts[0].blocks) < 2 {
 		t.Fatalf("%d of %d scenario rows kept in %d parts: the test should see both kinds of rows in several parts", kept, total, len(got.scen.parts))
 	}
 	for _, tt := range []struct{ off, n int }{
