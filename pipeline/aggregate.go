@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"runtime"
 	"sync"
 	"time"
 
@@ -150,6 +151,9 @@ func (g *aggregation) build() error {
 	for _, c := range cols {
 		c.Release()
 	}
+	// Take back the batches' columns before the aggregator's sums are
+	// allocated: both are as large as the companies.
+	runtime.GC()
 	agg, err := g.model.m.NewAggregator(g.companies)
 	if err != nil {
 		return err
