@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -318,9 +319,17 @@ func (tw *TableWriter) WriteArrays(ctx context.Context, arrs []arrow.Array) erro
 		return fmt.Errorf("write %s: %w", tw.path, err)
 	}
 	// Each column of a buffered row group has its own page buffer, so the
-	// columns are encoded in parallel; the row group's Close writes them
-	// out in column order.
+	// columns are encoded in parallel. Closing a column compresses its
+	// last page and copies the chunk to the file: the workers close the
+	// columns in column order, each once the column before is closed, so
+	// that the closing overlaps the encoding of the next columns. The row
+	// group's Close then only finishes its metadata.
 	errs := make([]error, len(arrs))
+	closed := make([]chan struct{}, len(arrs))
+	for i := range closed {
+		closed[i] = make(chan struct{})
+	}
+	var failed atomic.Bool
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(tw.workers, len(arrs)) {
@@ -328,6 +337,17 @@ func (tw *TableWriter) WriteArrays(ctx context.Context, arrs []arrow.Array) erro
 			defLevels := make([]int16, n)
 			for i := range next {
 				errs[i] = tw.encodeColumn(rgw, i, arrs[i], defLevels)
+				if i > 0 {
+					<-closed[i-1]
+				}
+				if errs[i] != nil {
+					failed.Store(true)
+				} else if !failed.Load() {
+					if errs[i] = closeColumn(rgw, i); errs[i] != nil {
+						failed.Store(true)
+					}
+				}
+				close(closed[i])
 			}
 		})
 	}
@@ -373,6 +393,20 @@ func (tw *TableWriter) encodeColumn(rgw file.BufferedRowGroupWriter, i int, a ar
 	props := pqarrow.DefaultWriterProps()
 	ctx := pqarrow.NewArrowWriteContext(context.Background(), &props)
 	return pqarrow.WriteArrowToColumn(ctx, cw, a, defLevels, nil, true)
+}
+
+// closeColumn closes column i of a row group: its chunk is written out.
+func closeColumn(rgw file.BufferedRowGroupWriter, i int) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("encoder panic: %v", r)
+		}
+	}()
+	cw, err := rgw.Column(i)
+	if err != nil {
+		return err
+	}
+	return cw.Close()
 }
 
 // Rows is the number of rows written so far.
