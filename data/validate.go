@@ -562,44 +562,66 @@ func (s *batchState) normalize(c *Column, a *array.String, fixes []fix) arrow.Ar
 	offsBuf := memory.NewResizableBuffer(mem)
 	offsBuf.Resize((n + 1) * arrow.Int32SizeBytes)
 	offs := arrow.Int32Traits.CastFromBytes(offsBuf.Bytes())
+	in, vb := a.ValueOffsets(), a.ValueBytes()
 	dataBuf := memory.NewResizableBuffer(mem)
-	dataBuf.Resize(len(a.ValueBytes()))
+	dataBuf.Resize(len(vb))
 	dst := dataBuf.Bytes()
 	pos := 0
+	room := func(k int) {
+		if pos+k > len(dst) {
+			if pos+k > math.MaxInt32 {
+				panic(fmt.Sprintf("data: %s: normalised column %s over 2 GiB", s.v.t.Name, c.Name))
+			}
+			dataBuf.Resize(max(2*len(dst), pos+k))
+			dst = dataBuf.Bytes()
+		}
+	}
+	// The rows kept as they are come in runs, copied at once.
+	run := 0 // first row of the current run
+	copyRun := func(end int) {
+		if end <= run {
+			return
+		}
+		lo, hi := int(in[run]-in[0]), int(in[end]-in[0])
+		room(hi - lo)
+		shift := int32(pos - lo)
+		for r := run; r < end; r++ {
+			offs[r] = in[r] - in[0] + shift
+		}
+		pos += copy(dst[pos:], vb[lo:hi])
+	}
+	nulls := a.NullN() > 0
 	for row := 0; row < n; row++ {
+		fixed := len(fixes) > 0 && int(fixes[0].row) == row
+		if !fixed && s.verdict[row] == 0 && (!nulls || a.IsValid(row)) {
+			continue
+		}
+		copyRun(row)
+		run = row + 1
 		offs[row] = int32(pos)
 		if a.IsNull(row) {
 			continue
 		}
 		var v string
-		switch {
-		case len(fixes) > 0 && int(fixes[0].row) == row:
+		if fixed {
 			v = fixes[0].v
 			fixes = fixes[1:]
-		case s.verdict[row] != 0:
-			v = s.normValue(c, a.Value(row))
-		default:
-			v = a.Value(row)
+		} else {
+			v = s.normValue(c, a.Value(row)) // a rejected row
 		}
-		if pos+len(v) > len(dst) {
-			if pos+len(v) > math.MaxInt32 {
-				panic(fmt.Sprintf("data: %s: normalised column %s over 2 GiB", s.v.t.Name, c.Name))
-			}
-			dataBuf.Resize(max(2*len(dst), pos+len(v)))
-			dst = dataBuf.Bytes()
-		}
+		room(len(v))
 		pos += copy(dst[pos:], v)
 	}
+	copyRun(n)
 	offs[n] = int32(pos)
 	dataBuf.Resize(pos)
 	var valid *memory.Buffer
-	nulls := a.NullN()
-	if nulls > 0 {
+	if nulls {
 		valid = memory.NewResizableBuffer(mem)
 		valid.Resize(int(bitutil.BytesForBits(int64(n))))
 		bitutil.CopyBitmap(a.NullBitmapBytes(), a.Data().Offset(), n, valid.Bytes(), 0)
 	}
-	d := array.NewData(arrow.BinaryTypes.String, n, []*memory.Buffer{valid, offsBuf, dataBuf}, nil, nulls, 0)
+	d := array.NewData(arrow.BinaryTypes.String, n, []*memory.Buffer{valid, offsBuf, dataBuf}, nil, a.NullN(), 0)
 	offsBuf.Release()
 	dataBuf.Release()
 	if valid != nil {
@@ -810,6 +832,8 @@ type ChildValidator struct {
 	providerCol int   // model_usage: the provider column, else -1
 	keyCols     []int // key columns after company_id
 	seen        companyKeys
+	last        int32 // index of the last company linked
+	ahead       bool  // the companies come in order: look ahead of last first
 	// Mem allocates the normalised columns; nil means memory.DefaultAllocator.
 	Mem memory.Allocator
 }
@@ -818,7 +842,7 @@ type ChildValidator struct {
 // ref means DefaultReference(); companies is the set of the companies
 // validator, complete before the first child batch is checked.
 func NewChildValidator(t *Table, runDate time.Time, ref *Reference, companies *CompanySet) *ChildValidator {
-	v := &ChildValidator{validator: newValidator(t, runDate, ref), companies: companies, providerCol: -1}
+	v := &ChildValidator{validator: newValidator(t, runDate, ref), companies: companies, providerCol: -1, last: -1, ahead: true}
 	if companies == nil {
 		v.companies = newCompanySet()
 	}
@@ -849,7 +873,6 @@ func (v *ChildValidator) Check(b *Batch) *Checked {
 	link := make([]int32, s.n)
 	set := v.companies
 	lastID, lastIdx, lastSt := "", int32(-1), UnknownCompany
-	next := true // try the company after the last one first
 	for row := 0; row < s.n; row++ {
 		if s.verdict[row] != 0 {
 			link[row] = -1
@@ -858,15 +881,25 @@ func (v *ChildValidator) Check(b *Batch) *Checked {
 		id := ids.Value(row)
 		// Child rows usually come grouped by company, often in the order
 		// of the companies: look up each run once, and first see whether
-		// it is the next company's.
+		// it is one of the next companies'.
 		if row == 0 || id != lastID {
 			lastID = id
-			if k := lastIdx + 1; next && k > 0 && int(k) < set.Len() && set.ID(k) == id {
-				lastIdx, lastSt = k, Linked
-			} else {
-				k, st := set.Lookup(id)
-				next = k >= 0 && k == lastIdx+1
-				lastIdx, lastSt = k, st
+			lastIdx, lastSt = -1, UnknownCompany
+			if v.ahead && v.last >= 0 {
+				for k := v.last + 1; k <= v.last+lookAhead && int(k) < set.Len(); k++ {
+					if set.ID(k) == id {
+						lastIdx, lastSt = k, Linked
+						break
+					}
+				}
+			}
+			if lastSt != Linked {
+				lastIdx, lastSt = set.Lookup(id)
+				// Keep looking ahead while the companies come in order.
+				v.ahead = lastIdx > v.last && lastIdx <= v.last+2*lookAhead
+			}
+			if lastIdx >= 0 {
+				v.last = lastIdx
 			}
 		}
 		idx, st := lastIdx, lastSt
@@ -947,6 +980,10 @@ func (v *ChildValidator) Check(b *Batch) *Checked {
 	}
 	return out
 }
+
+// lookAhead is how many companies after the last one linked a child
+// row's id is compared with before it is looked up.
+const lookAhead = 2
 
 // providerKey is the provider id as compared in keys: trimmed, lower case.
 func providerKey(s string) string {

@@ -728,3 +728,85 @@ func TestNormalizedColumns(t *testing.T) {
 		})
 	}
 }
+
+// TestChildLinks checks the company index of every accepted child row and
+// the link rejects, with rows in the companies' order (with gaps, unknown
+// and rejected companies between) and shuffled.
+func TestChildLinks(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rng := rand.New(rand.NewPCG(11, 12))
+	cv := NewCompanyValidator(testRunDate, nil)
+	cv.Mem = mem
+	var comps []row
+	for i := 0; i < 300; i++ {
+		r := company(fmt.Sprintf("c%03d", i))
+		if i%17 == 0 {
+			r = r.with(row{"country": "XX"}) // rejected: its children are parent_rejected
+		}
+		comps = append(comps, r)
+	}
+	cb := testBatch(t, mem, Companies, comps)
+	cv.Check(cb).Release()
+	cb.Release()
+	set := cv.Companies()
+	ordered := func() []string {
+		var ids []string
+		for i := 0; i < 320; i++ { // 300..319 are unknown
+			for k := rng.IntN(4); k > 0; k-- { // 0 to 3 rows: gaps
+				ids = append(ids, fmt.Sprintf("c%03d", i))
+			}
+		}
+		return ids
+	}
+	shuffled := ordered()
+	rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	for _, tt := range []struct {
+		name string
+		ids  []string
+	}{
+		{"in order", ordered()},
+		{"shuffled", shuffled},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			v := NewChildValidator(FundingRounds, testRunDate, nil, set)
+			v.Mem = mem
+			for lo := 0; lo < len(tt.ids); lo += 50 {
+				part := tt.ids[lo:min(lo+50, len(tt.ids))]
+				rows := make([]row, len(part))
+				for i, id := range part {
+					rows[i] = round(id, fmt.Sprintf("r%d", lo+i))
+				}
+				b := testBatch(t, mem, FundingRounds, rows)
+				c := v.Check(b)
+				accepted := map[int32]int32{}
+				for k, r := range c.Accepted {
+					accepted[r] = c.Company[k]
+				}
+				rejected := map[int64]string{}
+				for _, rj := range c.Rejects {
+					rejected[rj.Row-b.Offset] = rj.Reason
+				}
+				for i, id := range part {
+					idx, st := set.Lookup(id)
+					switch st {
+					case Linked:
+						if got, ok := accepted[int32(i)]; !ok || got != idx {
+							t.Fatalf("row %d (%s): company %d, accepted %v; want %d", lo+i, id, got, ok, idx)
+						}
+					case ParentRejected:
+						if rejected[int64(i)] != ReasonParentRejected {
+							t.Fatalf("row %d (%s): reject %q, want %s", lo+i, id, rejected[int64(i)], ReasonParentRejected)
+						}
+					default:
+						if rejected[int64(i)] != ReasonUnknownCompany {
+							t.Fatalf("row %d (%s): reject %q, want %s", lo+i, id, rejected[int64(i)], ReasonUnknownCompany)
+						}
+					}
+				}
+				c.Release()
+				b.Release()
+			}
+		})
+	}
+}
