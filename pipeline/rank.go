@@ -6,7 +6,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -14,13 +13,16 @@ import (
 
 // Ranking keys accepted by rank.by.
 const (
-	RankNetMoat             = "net_moat"               // data_moat − wrapper_exposure, descending (the default)
-	RankDataMoat            = "data_moat"              // descending
-	RankWrapperExposure     = "wrapper_exposure"       // ascending: the least exposed first
-	RankAdjustedValuation   = "adjusted_valuation_usd" // descending, companies without a valuation last
-	DefaultRankBy           = RankNetMoat
-	parallelSortMinimumRows = 1 << 16
+	RankNetMoat           = "net_moat"               // data_moat − wrapper_exposure, descending (the default)
+	RankDataMoat          = "data_moat"              // descending
+	RankWrapperExposure   = "wrapper_exposure"       // ascending: the least exposed first
+	RankAdjustedValuation = "adjusted_valuation_usd" // descending, companies without a valuation last
+	DefaultRankBy         = RankNetMoat
 )
+
+// radixSortMinimumRows is the length from which a ranking sorts its keys
+// by radix, then only the runs of tied keys by company_id.
+const radixSortMinimumRows = 1 << 16
 
 // RankKeys lists the valid values of rank.by.
 var RankKeys = []string{RankNetMoat, RankDataMoat, RankWrapperExposure, RankAdjustedValuation}
@@ -46,12 +48,24 @@ type Ranking struct {
 	Order   []int32
 }
 
-// rankPair is one row's sort key: keys are arranged so that ascending order
-// is the ranking order; a null key sorts after every other key.
+// rankPair is one row's sort key: ascending order of key is the ranking
+// order (the float key's bits arranged to sort as unsigned integers, a
+// null key as the largest), ties broken by company_id then row.
 type rankPair struct {
-	key  float64
-	null bool
-	row  int32
+	key uint64
+	row int32
+}
+
+// nullKey is the key of a null: above the key of every number.
+const nullKey = math.MaxUint64
+
+// sortKey maps a float to a uint64 that sorts in the same order.
+func sortKey(k float64) uint64 {
+	b := math.Float64bits(k)
+	if b>>63 != 0 {
+		return ^b
+	}
+	return b | 1<<63
 }
 
 // Rank orders the companies by the key named by `by` (one of RankKeys; empty
@@ -104,31 +118,42 @@ func Rank(by string, in RankInput) (*Ranking, error) {
 	for i := range n {
 		k, ok := key(i)
 		if !ok || math.IsNaN(k) {
-			pairs[i] = rankPair{null: true, row: int32(i)}
+			pairs[i] = rankPair{key: nullKey, row: int32(i)}
 			continue
 		}
 		if k == 0 {
 			k = 0 // fold -0 into +0 so that they tie
 		}
-		pairs[i] = rankPair{key: k, row: int32(i)}
+		pairs[i] = rankPair{key: sortKey(k), row: int32(i)}
 	}
 	ids := in.CompanyID
 	compare := func(a, b rankPair) int {
-		if a.null != b.null {
-			if a.null {
-				return 1
-			}
-			return -1
-		}
-		if c := cmp.Compare(a.key, b.key); c != 0 {
-			return c
-		}
 		if c := strings.Compare(ids.Value(int(a.row)), ids.Value(int(b.row))); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.row, b.row)
 	}
-	pairs = sortPairs(pairs, compare)
+	if n < radixSortMinimumRows {
+		slices.SortFunc(pairs, func(a, b rankPair) int {
+			if c := cmp.Compare(a.key, b.key); c != 0 {
+				return c
+			}
+			return compare(a, b)
+		})
+	} else {
+		// Sort by key, then each run of equal keys by company_id and row.
+		pairs = radixSortPairs(pairs)
+	}
+	for lo := 0; n >= radixSortMinimumRows && lo < n; {
+		hi := lo + 1
+		for hi < n && pairs[hi].key == pairs[lo].key {
+			hi++
+		}
+		if hi-lo > 1 {
+			slices.SortFunc(pairs[lo:hi], compare)
+		}
+		lo = hi
+	}
 
 	r := &Ranking{
 		Overall: make([]int32, n),
@@ -145,32 +170,41 @@ func Rank(by string, in RankInput) (*Ranking, error) {
 	return r, nil
 }
 
-// sortPairs sorts p by compare; above a size it sorts two halves in
-// parallel and merges them. The result may be a new slice.
-func sortPairs(p []rankPair, compare func(a, b rankPair) int) []rankPair {
-	if len(p) < parallelSortMinimumRows {
-		slices.SortFunc(p, compare)
-		return p
+// radixSortPairs sorts p by key, stably: a least significant digit radix
+// sort on 16-bit digits, skipping the digits every key shares. The result
+// may be a new slice.
+func radixSortPairs(p []rankPair) []rankPair {
+	var and, or uint64 = math.MaxUint64, 0
+	for j := range p {
+		and &= p[j].key
+		or |= p[j].key
 	}
-	mid := len(p) / 2
-	left, right := p[:mid], p[mid:]
-	var wg sync.WaitGroup
-	wg.Go(func() { slices.SortFunc(left, compare) })
-	slices.SortFunc(right, compare)
-	wg.Wait()
-	out := make([]rankPair, 0, len(p))
-	i, j := 0, 0
-	for i < len(left) && j < len(right) {
-		if compare(right[j], left[i]) < 0 {
-			out = append(out, right[j])
-			j++
-		} else {
-			out = append(out, left[i])
-			i++
+	var tmp []rankPair
+	var count [1 << 16]int
+	for shift := uint(0); shift < 64; shift += 16 {
+		if (and>>shift)&0xFFFF == (or>>shift)&0xFFFF {
+			continue
 		}
+		if tmp == nil {
+			tmp = make([]rankPair, len(p))
+		}
+		clear(count[:])
+		for j := range p {
+			count[(p[j].key>>shift)&0xFFFF]++
+		}
+		pos := 0
+		for b, c := range count {
+			count[b] = pos
+			pos += c
+		}
+		for j := range p {
+			b := (p[j].key >> shift) & 0xFFFF
+			tmp[count[b]] = p[j]
+			count[b]++
+		}
+		p, tmp = tmp, p
 	}
-	out = append(out, left[i:]...)
-	return append(out, right[j:]...)
+	return p
 }
 
 // groupRanks gives each row its 1-based position within its group (the

@@ -151,12 +151,12 @@ func TestRankUnknownKey(t *testing.T) {
 }
 
 // TestRankTotalAndDeterministic ranks many rows with many ties, through the
-// parallel sort, and checks that the order is total (a permutation, ties in
+// radix sort, and checks that the order is total (a permutation, ties in
 // id order) and the same whatever the input order.
 func TestRankTotalAndDeterministic(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	n := parallelSortMinimumRows + 1000
+	n := radixSortMinimumRows + 1000
 	rng := rand.New(rand.NewPCG(1, 2))
 	rows := make([]rankRow, n)
 	for i := range rows {
@@ -207,5 +207,18 @@ func TestRankTotalAndDeterministic(t *testing.T) {
 		case na == nb && a.id > b.id:
 			t.Fatalf("tie %s ranked before %s", a.id, b.id)
 		}
+	}
+}
+
+func TestSortKeyOrder(t *testing.T) {
+	vals := []float64{math.Inf(-1), -math.MaxFloat64, -1e10, -1, -math.SmallestNonzeroFloat64, 0,
+		math.SmallestNonzeroFloat64, 1e-300, 0.5, 1, 1e10, math.MaxFloat64, math.Inf(1)}
+	for i := 1; i < len(vals); i++ {
+		if a, b := sortKey(vals[i-1]), sortKey(vals[i]); a >= b {
+			t.Errorf("sortKey(%v) = %#x, not below sortKey(%v) = %#x", vals[i-1], a, vals[i], b)
+		}
+	}
+	if k := sortKey(math.Inf(1)); k >= nullKey {
+		t.Errorf("sortKey(+Inf) = %#x, not below the null key", k)
 	}
 }
