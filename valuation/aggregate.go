@@ -84,8 +84,15 @@ type Aggregator struct {
 	prov       map[string]int32 // known providers, then unknown ones as seen
 	provZone   []uint8
 	provClosed []bool
-	unknown    []string    // unknown provider ids, in order of first sight
-	scA, scB   [][]float64 // per scenario accumulators (nil when unused)
+	unknown    []string // unknown provider ids, in order of first sight
+	// Per scenario accumulators, interleaved by company: those of company
+	// i are sc[i*scStride : (i+1)*scStride], scenario k's A at scA[k] and
+	// its B (when used) at scB[k], so that a row touches one cache line.
+	sc       []float64
+	scStride int
+	scA, scB []int // offsets within a company's accumulators; scB -1 when unused
+
+	provCache, modelCache, domainCache labelCache // the last labels seen, per table
 
 	// data assets
 	assets               []assetAgg
@@ -146,14 +153,18 @@ func (m *Model) NewAggregator(companies arrow.RecordBatch) (*Aggregator, error) 
 	}
 	a.provZone = append([]uint8(nil), m.ref2.provZone...)
 	a.provClosed = append([]bool(nil), m.ref2.provClosed...)
-	a.scA = make([][]float64, len(m.scen))
-	a.scB = make([][]float64, len(m.scen))
+	a.scA = make([]int, len(m.scen))
+	a.scB = make([]int, len(m.scen))
 	for s, sc := range m.scen {
-		a.scA[s] = make([]float64, n)
+		a.scA[s] = a.scStride
+		a.scStride++
+		a.scB[s] = -1
 		if sc.kind != KindProviderPrice {
-			a.scB[s] = make([]float64, n)
+			a.scB[s] = a.scStride
+			a.scStride++
 		}
 	}
+	a.sc = make([]float64, n*a.scStride)
 	sectorIx := map[string]int32{}
 	for i := 0; i < n; i++ {
 		a.country[i] = countryKey(country.Value(i))
@@ -269,11 +280,21 @@ func (a *Aggregator) addUsage(rec arrow.RecordBatch, accepted, company []int32) 
 			sp = spend.v[r]
 		}
 		g.spend += sp
-		pi := a.provider(provider.Value(r))
+		pv := provider.Value(r)
+		pi, ok := a.provCache.get(pv)
+		if !ok {
+			pi = a.provider(pv)
+			a.provCache.put(pv, pi)
+		}
 		a.addSlot(ci, g, pi, s)
 		mi := int32(-1)
 		if model.IsValid(r) {
-			mi = t.model(model.Value(r))
+			mv := model.Value(r)
+			var ok bool
+			if mi, ok = a.modelCache.get(mv); !ok {
+				mi = t.model(mv)
+				a.modelCache.put(mv, mi)
+			}
 		}
 		closed := a.provClosed[pi]
 		dep := false
@@ -295,23 +316,24 @@ func (a *Aggregator) addUsage(rec arrow.RecordBatch, accepted, company []int32) 
 			}
 			g.jur += s * risk
 		}
+		acc := a.sc[int(ci)*a.scStride : (int(ci)+1)*a.scStride]
 		for k := range scen {
 			sc := &scen[k]
 			switch sc.kind {
 			case KindProviderPrice:
 				if pi == sc.provIdx {
-					a.scA[k][ci] += sp
+					acc[a.scA[k]] += sp
 				}
 			case KindZoneCutoff:
 				if closed && pz == sc.zone {
-					a.scA[k][ci] += s
-					a.scB[k][ci] += s * risk
+					acc[a.scA[k]] += s
+					acc[a.scB[k]] += s * risk
 				}
 			case KindDeprecateModels:
 				if mi >= 0 && t.modelScen[mi]&(1<<k) != 0 {
-					a.scA[k][ci] += s
+					acc[a.scA[k]] += s
 					if dep {
-						a.scB[k][ci] += s
+						acc[a.scB[k]] += s
 					}
 				}
 			}
@@ -415,7 +437,15 @@ func (a *Aggregator) addAssets(rec arrow.RecordBatch, accepted, company []int32)
 	b.domainValue = grow(&a.scratchV, nr)
 	for i := 0; i < nr; i++ {
 		b.logRef[i], b.domainValue[i] = t.unknownLog, p.unknownValue
-		if d, ok := t.domains[domain.Value(i)]; ok {
+		dv := domain.Value(i)
+		d, ok := a.domainCache.get(dv)
+		if !ok {
+			if d, ok = t.domains[dv]; !ok {
+				d = -1
+			}
+			a.domainCache.put(dv, d)
+		}
+		if d >= 0 {
 			b.logRef[i], b.domainValue[i] = t.domainLog[d], t.domainValue[d]
 		}
 	}
@@ -574,4 +604,39 @@ func (a *Aggregator) AddChildFlags(rejectedOf, flaggedOf []int32) error {
 		a.flagged[c]++
 	}
 	return nil
+}
+
+// labelCache remembers the index of the labels last seen, one per slot,
+// in front of a map: the labels of a column (providers, models, domains)
+// are few and repeat. It keeps its own copies of the labels.
+type labelCache struct {
+	keys [labelSlots]string
+	vals [labelSlots]int32
+	used [labelSlots]bool
+}
+
+const labelSlots = 256
+
+func labelSlot(s string) int {
+	h := uint(len(s))
+	for i := 0; i < len(s) && i < 12; i++ {
+		h = h*31 + uint(s[i])
+	}
+	if len(s) > 12 {
+		h = h*31 + uint(s[len(s)-1])
+	}
+	return int((h ^ h>>8) % labelSlots)
+}
+
+func (c *labelCache) get(s string) (int32, bool) {
+	i := labelSlot(s)
+	if c.used[i] && c.keys[i] == s {
+		return c.vals[i], true
+	}
+	return 0, false
+}
+
+func (c *labelCache) put(s string, v int32) {
+	i := labelSlot(s)
+	c.keys[i], c.vals[i], c.used[i] = strings.Clone(s), v, true
 }

@@ -236,7 +236,7 @@ func (m *Model) scoreWith(mem memory.Allocator, a *Aggregator, workers int, cons
 	e.scaledCount = make([]int, nr)
 	each(func(r, lo, hi int) { e.scaledCount[r] = e.evalUsage(lo, hi, &e.scen.parts[r]) })
 	consumed(func() {
-		a.usage, a.over, a.scA, a.scB = nil, nil, nil, nil
+		a.usage, a.over, a.sc = nil, nil, nil
 		e.f.u, e.f.scale, e.f.hhi = nil, nil, nil
 	})
 
@@ -450,6 +450,7 @@ func (e *evaluation) scenarios(lo, hi int, part *scenarioPart) {
 	for i := lo; i < hi; i++ {
 		g := &a.usage[i]
 		rev, revOK := f.revenue.v[i], f.revenue.ok(i)
+		acc := a.sc[i*a.scStride : (i+1)*a.scStride]
 		for s := range m.scen {
 			sc := &m.scen[s]
 			row := i*ns + s
@@ -460,7 +461,7 @@ func (e *evaluation) scenarios(lo, hi int, part *scenarioPart) {
 			hit := 0.0 // raw API workload the shock hits (cut-off, deprecation)
 			switch sc.kind {
 			case KindProviderPrice:
-				extra := (sc.factor - 1) * a.scA[s][i]
+				extra := (sc.factor - 1) * acc[a.scA[s]]
 				x[iCostBurden] = costBurden(e.p, g.spend+extra, f.revenue, i)
 				rar = math.Max(extra, 0)
 				if revOK && rar > rev {
@@ -468,12 +469,12 @@ func (e *evaluation) scenarios(lo, hi int, part *scenarioPart) {
 				}
 			case KindZoneCutoff:
 				if t.countryScen[a.country[i]]&(1<<s) != 0 {
-					x[iJurisdiction] = clamp01((g.jur - a.scB[s][i] + a.scA[s][i]) * f.scale[i])
-					hit = a.scA[s][i]
+					x[iJurisdiction] = clamp01((g.jur - acc[a.scB[s]] + acc[a.scA[s]]) * f.scale[i])
+					hit = acc[a.scA[s]]
 				}
 			case KindDeprecateModels:
-				x[iDeprecation] = clamp01((g.dep - a.scB[s][i] + a.scA[s][i]) * f.scale[i])
-				hit = a.scA[s][i]
+				x[iDeprecation] = clamp01((g.dep - acc[a.scB[s]] + acc[a.scA[s]]) * f.scale[i])
+				hit = acc[a.scA[s]]
 			}
 			if sc.kind != KindProviderPrice {
 				switch {
