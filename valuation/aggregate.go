@@ -28,7 +28,7 @@ type usageAgg struct {
 	share  [slots]float64
 	prov   [slots]int32
 	rows   int32
-	n      uint8 // slots used
+	n      uint8 // slots used; slots + 1 when the company also has providers in Aggregator.over
 }
 
 type provShare struct {
@@ -344,7 +344,7 @@ func (a *Aggregator) addUsage(rec arrow.RecordBatch, accepted, company []int32) 
 
 // addSlot adds API workload to a company's provider sums.
 func (a *Aggregator) addSlot(ci int32, g *usageAgg, pi int32, s float64) {
-	for k := 0; k < int(g.n); k++ {
+	for k := 0; k < min(int(g.n), slots); k++ {
 		if g.prov[k] == pi {
 			g.share[k] += s
 			return
@@ -364,15 +364,16 @@ func (a *Aggregator) addSlot(ci int32, g *usageAgg, pi int32, s float64) {
 		}
 	}
 	a.over[ci] = append(ov, provShare{pi, s})
+	g.n = slots + 1
 }
 
 // hhi is a company's Σ over providers of (API workload)², before scaling.
 func (a *Aggregator) hhi(ci int, g *usageAgg) float64 {
 	h := 0.0
-	for k := 0; k < int(g.n); k++ {
+	for k := 0; k < min(int(g.n), slots); k++ {
 		h += g.share[k] * g.share[k]
 	}
-	if int(g.n) == slots {
+	if int(g.n) > slots {
 		for _, ps := range a.over[int32(ci)] {
 			h += ps.share * ps.share
 		}
