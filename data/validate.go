@@ -843,6 +843,7 @@ type ChildValidator struct {
 // validator, complete before the first child batch is checked.
 func NewChildValidator(t *Table, runDate time.Time, ref *Reference, companies *CompanySet) *ChildValidator {
 	v := &ChildValidator{validator: newValidator(t, runDate, ref), companies: companies, providerCol: -1, last: -1, ahead: true}
+	v.seen = newCompanyKeys(keyPartShift)
 	if companies == nil {
 		v.companies = newCompanySet()
 	}
@@ -1052,27 +1053,122 @@ func hashString(h uint64, s string) uint64 {
 	return h
 }
 
-// companyKeys is the set of a child table's key hashes, one keySet per
-// part of keyPartCompanies consecutive company indices: a key includes its
+// companyKeys is the set of a child table's key hashes, split into parts
+// of keyPartCompanies consecutive company indices: a key includes its
 // company, so equal keys meet in one part. The parts stay small enough for
 // a core's cache while the rows of nearby companies are checked, and each
 // grows on its own.
+//
+// When the rows come grouped by company in the companies' order, a part
+// is done once the rows move on to the next one: it is then frozen into a
+// sorted array of its hashes with a small directory, about 9 bytes per key
+// instead of the 11 to 21 of an open-addressing table. A frozen part still
+// takes keys (a company seen again later) in a new table in front of it.
+// Rows in no order freeze nothing.
 type companyKeys struct {
-	parts []keySet
+	shift        uint // a part holds the companies of one index >> shift
+	parts        []keyPart
+	last         int // part of the last key added; -1 before the first
+	steps, jumps int // moves to the next part, moves elsewhere
 }
 
-// keyPartCompanies is the number of companies of a part: with about 5
-// child rows per company, a part of 32k slots (256 KiB).
-const keyPartCompanies = 1 << 12
+// keyPartShift gives parts of 4096 companies: with about 5 child rows per
+// company, tables of 32k slots (256 KiB).
+const keyPartShift = 12
+
+func newCompanyKeys(shift uint) companyKeys { return companyKeys{shift: shift, last: -1} }
 
 // add inserts the key hash h of a row of company c (an index, >= 0) and
 // reports whether it was new.
 func (k *companyKeys) add(c int32, h uint64) bool {
-	p := int(c) / keyPartCompanies
-	if p >= len(k.parts) {
-		k.parts = append(k.parts, make([]keySet, p+1-len(k.parts))...)
+	if h == 0 {
+		h = 1 // as keySet stores it
 	}
-	return k.parts[p].add(h)
+	p := int(c) >> k.shift
+	if p >= len(k.parts) {
+		k.parts = append(k.parts, make([]keyPart, p+1-len(k.parts))...)
+	}
+	if p != k.last {
+		if k.last >= 0 {
+			if p == k.last+1 {
+				k.steps++
+			} else {
+				k.jumps++
+			}
+			if k.jumps*64 <= k.steps { // the rows come in the companies' order
+				k.parts[k.last].freeze()
+			}
+		}
+		k.last = p
+	}
+	part := &k.parts[p]
+	if part.frozenHas(h) {
+		return false
+	}
+	return part.hot.add(h)
+}
+
+// keyPart is one part of a companyKeys.
+type keyPart struct {
+	hot     keySet
+	frozen  []uint64 // sorted
+	dir     []uint32 // the hashes whose top dirBits bits are b are frozen[dir[b]:dir[b+1]]
+	dirBits uint
+}
+
+func (p *keyPart) frozenHas(h uint64) bool {
+	if len(p.frozen) == 0 {
+		return false
+	}
+	b := h >> (64 - p.dirBits)
+	for _, x := range p.frozen[p.dir[b]:p.dir[b+1]] {
+		if x >= h {
+			return x == h
+		}
+	}
+	return false
+}
+
+// freeze moves the hashes of the part's table into its sorted array.
+func (p *keyPart) freeze() {
+	if p.hot.n == 0 {
+		return
+	}
+	hs := make([]uint64, 0, p.hot.n)
+	for _, x := range p.hot.slots {
+		if x != 0 {
+			hs = append(hs, x)
+		}
+	}
+	p.hot = keySet{}
+	slices.Sort(hs)
+	if len(p.frozen) > 0 {
+		merged := make([]uint64, 0, len(p.frozen)+len(hs))
+		i, j := 0, 0
+		for i < len(p.frozen) && j < len(hs) {
+			if p.frozen[i] < hs[j] {
+				merged = append(merged, p.frozen[i])
+				i++
+			} else {
+				merged = append(merged, hs[j])
+				j++
+			}
+		}
+		merged = append(merged, p.frozen[i:]...)
+		hs = append(merged, hs[j:]...)
+	}
+	p.frozen = hs
+	p.dirBits = 1
+	for 4<<p.dirBits < len(hs) && p.dirBits < 24 { // about 4 hashes per bucket
+		p.dirBits++
+	}
+	p.dir = make([]uint32, 1<<p.dirBits+1)
+	for _, x := range hs {
+		p.dir[x>>(64-p.dirBits)+1]++
+	}
+	for b := 1; b < len(p.dir); b++ {
+		p.dir[b] += p.dir[b-1]
+	}
 }
 
 // keySet is a set of 64-bit key hashes: open addressing with linear

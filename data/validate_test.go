@@ -605,20 +605,62 @@ func TestCompanySet(t *testing.T) {
 }
 
 func TestCompanyKeys(t *testing.T) {
-	var k companyKeys
-	rng := rand.New(rand.NewPCG(7, 8))
 	type key struct {
 		c int32
 		h uint64
 	}
-	seen := map[key]bool{}
-	for i := 0; i < 200000; i++ {
-		c := int32(rng.IntN(3 * keyPartCompanies))
-		kk := key{c, hashInt(keySeed, uint64(c)) ^ rng.Uint64()%50} // a key's hash includes its company
-		if got := k.add(kk.c, kk.h); got == seen[kk] {
-			t.Fatalf("add(%d, %d) = %v after %d keys", kk.c, kk.h, got, i)
+	rng := rand.New(rand.NewPCG(7, 8))
+	random := func(i int) key {
+		c := int32(rng.IntN(3 << keyPartShift))
+		return key{c, hashInt(keySeed, uint64(c)) ^ rng.Uint64()%50} // a key's hash includes its company
+	}
+	// Companies in order, 0 to 7 keys each (some repeated), over three
+	// files of 100 parts of 16 companies: the second starts again from
+	// company 0, the third from the middle.
+	const shift = 4
+	var ordered []key
+	for file := 0; file < 3; file++ {
+		start := 0
+		if file == 2 {
+			start = 50 << shift
 		}
-		seen[kk] = true
+		for c := start; c < start+100<<shift; c += 1 + rng.IntN(2) {
+			for n := rng.IntN(8); n > 0; n-- {
+				ordered = append(ordered, key{int32(c), hashInt(keySeed, uint64(c)) ^ rng.Uint64()%12})
+			}
+		}
+	}
+	for _, tt := range []struct {
+		name   string
+		n      int
+		key    func(i int) key
+		frozen bool // most keys end in frozen parts
+	}{
+		{"random", 200000, random, false},
+		{"random in small parts", 200000, random, false},
+		{"in order", len(ordered), func(i int) key { return ordered[i] }, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			k := newCompanyKeys(keyPartShift)
+			if tt.name != "random" {
+				k = newCompanyKeys(shift)
+			}
+			seen := map[key]bool{}
+			for i := 0; i < tt.n; i++ {
+				kk := tt.key(i)
+				if got := k.add(kk.c, kk.h); got == seen[kk] {
+					t.Fatalf("add(%d, %d) = %v after %d keys", kk.c, kk.h, got, i)
+				}
+				seen[kk] = true
+			}
+			frozen := 0
+			for _, p := range k.parts {
+				frozen += len(p.frozen)
+			}
+			if tt.frozen && frozen < len(seen)/2 || !tt.frozen && frozen > len(seen)/100 {
+				t.Errorf("%d of %d keys frozen; want most frozen: %v", frozen, len(seen), tt.frozen)
+			}
+		})
 	}
 }
 
