@@ -66,27 +66,27 @@ type ExplainScenario struct {
 // WriteExplanation renders an explanation as text.
 func WriteExplanation(w io.Writer, e *Explanation) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s — %s\n", oneLine(e.CompanyID, 80), oneLine(e.Name, 80))
-	fmt.Fprintf(&b, "country %s, zone %s, sector %s\n", e.Country, e.Zone, e.Sector)
-	fmt.Fprintf(&b, "run %s (run id %s, model %s)\n", e.RunDate, e.RunID, e.ModelVersion)
+	printf(&b, "%s — %s\n", oneLine(e.CompanyID, 80), oneLine(e.Name, 80))
+	printf(&b, "country %s, zone %s, sector %s\n", e.Country, e.Zone, e.Sector)
+	printf(&b, "run %s (run id %s, model %s)\n", e.RunDate, e.RunID, e.ModelVersion)
 
 	b.WriteString("\nScores\n")
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "  wrapper exposure\t%s\t%s\n", num(e.WrapperExposure, 2), e.WXBand)
-	fmt.Fprintf(tw, "  data moat\t%s\t\n", num(e.DataMoat, 2))
-	fmt.Fprintf(tw, "  moat rating\t%s\t\n", e.Rating)
-	fmt.Fprintf(tw, "  thin wrapper\t%s\t\n", yesNo(e.ThinWrapper))
-	fmt.Fprintf(tw, "  uncertainty\t%s\t\n", e.Uncertainty)
+	printf(tw, "  wrapper exposure\t%s\t%s\n", num(e.WrapperExposure, 2), e.WXBand)
+	printf(tw, "  data moat\t%s\t\n", num(e.DataMoat, 2))
+	printf(tw, "  moat rating\t%s\t\n", e.Rating)
+	printf(tw, "  thin wrapper\t%s\t\n", yesNo(e.ThinWrapper))
+	printf(tw, "  uncertainty\t%s\t\n", e.Uncertainty)
 	if e.RejectedChildRows != nil {
-		fmt.Fprintf(tw, "  rejected child rows\t%d\t\n", *e.RejectedChildRows)
+		printf(tw, "  rejected child rows\t%d\t\n", *e.RejectedChildRows)
 	}
-	fmt.Fprintf(tw, "  rank by %s\t%s\tsector %s, zone %s\n", e.RankBy, intp(e.Rank), intp(e.SectorRank), intp(e.ZoneRank))
+	printf(tw, "  rank by %s\t%s\tsector %s, zone %s\n", e.RankBy, intp(e.Rank), intp(e.SectorRank), intp(e.ZoneRank))
 	tw.Flush()
 	if e.RatingWhy != "" {
-		fmt.Fprintf(&b, "  why this rating: %s\n", e.RatingWhy)
+		printf(&b, "  why this rating: %s\n", e.RatingWhy)
 	}
 	if e.UncertaintyWhy != "" {
-		fmt.Fprintf(&b, "  why %s uncertainty: %s\n", e.Uncertainty, e.UncertaintyWhy)
+		printf(&b, "  why %s uncertainty: %s\n", e.Uncertainty, e.UncertaintyWhy)
 	}
 
 	writeComponents(&b, "Wrapper exposure components (contribution in points of WX)", e.WX, e.WrapperExposure)
@@ -96,7 +96,7 @@ func WriteExplanation(w io.Writer, e *Explanation) error {
 		b.WriteString("\nPercentiles (0 = lowest of the group, 100 = highest)\n")
 		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		for _, p := range e.Percentiles {
-			fmt.Fprintf(tw, "  %s\t%s\n", p.Label, p.Value)
+			printf(tw, "  %s\t%s\n", p.Label, p.Value)
 		}
 		tw.Flush()
 	}
@@ -104,10 +104,10 @@ func WriteExplanation(w io.Writer, e *Explanation) error {
 	b.WriteString("\nValuation\n")
 	tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	if e.ValuationUSD == nil {
-		fmt.Fprintf(tw, "  last post-money valuation\tnone on or before the run date\n")
+		printf(tw, "  last post-money valuation\tnone on or before the run date\n")
 	} else {
-		fmt.Fprintf(tw, "  last post-money valuation\t%s USD\t(%s, %s, %s days old)\n", usd(*e.ValuationUSD), e.LastRoundStage, e.LastRoundDate, intp(e.ValuationAgeDays))
-		fmt.Fprintf(tw, "  moat-adjusted valuation\t%s USD\t(%s%%)\n", usdp(e.AdjustedUSD), signed(e.AdjustmentPct, 2))
+		printf(tw, "  last post-money valuation\t%s USD\t(%s, %s, %s days old)\n", usd(*e.ValuationUSD), e.LastRoundStage, e.LastRoundDate, intp(e.ValuationAgeDays))
+		printf(tw, "  moat-adjusted valuation\t%s USD\t(%s%%)\n", usdp(e.AdjustedUSD), signed(e.AdjustmentPct, 2))
 	}
 	tw.Flush()
 
@@ -116,13 +116,13 @@ func WriteExplanation(w io.Writer, e *Explanation) error {
 	case e.Trend == "new" && e.PreviousRunDate == "":
 		b.WriteString("  new: no earlier published run\n")
 	case e.Trend == "new":
-		fmt.Fprintf(&b, "  new: not in the run of %s\n", e.PreviousRunDate)
+		printf(&b, "  new: not in the run of %s\n", e.PreviousRunDate)
 	case e.Trend == "":
 		b.WriteString("  unknown\n")
 	default:
-		fmt.Fprintf(&b, "  %s since %s: WX %s, DM %s, rank %s", e.Trend, orUnknown(e.PreviousRunDate), signed(e.WXChange, 2), signed(e.DMChange, 2), signedInt(e.RankChange))
+		printf(&b, "  %s since %s: WX %s, DM %s, rank %s", e.Trend, orUnknown(e.PreviousRunDate), signed(e.WXChange, 2), signed(e.DMChange, 2), signedInt(e.RankChange))
 		if e.TopMover != "" {
-			fmt.Fprintf(&b, "; moved most: %s", e.TopMover)
+			printf(&b, "; moved most: %s", e.TopMover)
 		}
 		b.WriteString("\n")
 	}
@@ -130,10 +130,10 @@ func WriteExplanation(w io.Writer, e *Explanation) error {
 	if len(e.Scenarios) > 0 {
 		b.WriteString("\nScenarios\n")
 		for _, s := range e.Scenarios {
-			fmt.Fprintf(&b, "  %s\n", s.Name)
+			printf(&b, "  %s\n", s.Name)
 			tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 			for _, v := range s.Values {
-				fmt.Fprintf(tw, "    %s\t%s\n", v.Label, v.Value)
+				printf(tw, "    %s\t%s\n", v.Label, v.Value)
 			}
 			tw.Flush()
 		}
@@ -142,7 +142,7 @@ func WriteExplanation(w io.Writer, e *Explanation) error {
 		b.WriteString("\nOther columns\n")
 		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		for _, v := range e.Extra {
-			fmt.Fprintf(tw, "  %s\t%s\n", v.Label, v.Value)
+			printf(tw, "  %s\t%s\n", v.Label, v.Value)
 		}
 		tw.Flush()
 	}
@@ -154,7 +154,7 @@ func writeComponents(b *strings.Builder, title string, cs []ExplainComponent, to
 	if len(cs) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "\n%s\n", title)
+	printf(b, "\n%s\n", title)
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "  component\tvalue\tweight\tshare\tcontribution\t")
 	sum := 0.0
@@ -162,13 +162,13 @@ func writeComponents(b *strings.Builder, title string, cs []ExplainComponent, to
 		if c.Contribution != nil {
 			sum += *c.Contribution
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t\n", c.Name, num(c.Value, 4), trimFloat(c.Weight, 4), pct(c.Share), num(c.Contribution, 2))
+		printf(tw, "  %s\t%s\t%s\t%s\t%s\t\n", c.Name, num(c.Value, 4), trimFloat(c.Weight, 4), pct(c.Share), num(c.Contribution, 2))
 	}
-	fmt.Fprintf(tw, "  total\t\t\t\t%s\t\n", num(total, 2))
+	printf(tw, "  total\t\t\t\t%s\t\n", num(total, 2))
 	tw.Flush()
 	for _, c := range cs {
 		if c.Description != "" {
-			fmt.Fprintf(b, "  %s: %s\n", c.Name, c.Description)
+			printf(b, "  %s: %s\n", c.Name, c.Description)
 		}
 	}
 }

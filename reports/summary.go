@@ -65,11 +65,13 @@ func WriteSummary(w io.Writer, s *Summary) error {
 	}
 	switch s.Status {
 	case "published":
-		fmt.Fprintf(&b, "%s: published, run id %s\n", what, s.RunID)
+		printf(&b, "%s: published, run id %s\n", what, s.RunID)
 	default:
-		fmt.Fprintf(&b, "%s: %s, nothing published (run id %s)\n", what, s.Status, s.RunID)
-		if s.Reason != "" {
-			fmt.Fprintf(&b, "  %s\n", s.Reason)
+		printf(&b, "%s: %s, nothing published (run id %s)\n", what, s.Status, s.RunID)
+		for l := range strings.SplitSeq(s.Reason, "\n") { // errors.Join puts one error a line
+			if l != "" {
+				printf(&b, "  %s\n", l)
+			}
 		}
 	}
 
@@ -81,35 +83,35 @@ func WriteSummary(w io.Writer, s *Summary) error {
 		if t.RowsIn > 0 {
 			share = float64(t.Rejected) / float64(t.RowsIn)
 		}
-		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%.2f%%\t\n", t.Table, t.RowsIn, t.Accepted, t.Rejected, 100*share)
+		printf(tw, "  %s\t%d\t%d\t%d\t%.2f%%\t\n", t.Table, t.RowsIn, t.Accepted, t.Rejected, 100*share)
 	}
 	tw.Flush()
 	for _, wn := range s.Warnings {
-		fmt.Fprintf(&b, "  warning: %s: %d %s\n", wn.Table, wn.Count, strings.ReplaceAll(wn.Code, "_", " "))
+		printf(&b, "  warning: %s: %d %s\n", wn.Table, wn.Count, strings.ReplaceAll(wn.Code, "_", " "))
 	}
 
 	if len(s.Top) > 0 {
-		fmt.Fprintf(&b, "\nTop %d of %d companies by %s", len(s.Top), s.Companies, s.RankBy)
+		printf(&b, "\nTop %d of %d companies by %s", len(s.Top), s.Companies, s.RankBy)
 		if s.PreviousRun != "" {
-			fmt.Fprintf(&b, " (trend since %s)", s.PreviousRun)
+			printf(&b, " (trend since %s)", s.PreviousRun)
 		}
 		b.WriteString("\n")
 		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  rank\tcompany\tname\tsector\tWX\tDM\trating\ttrend")
 		for _, c := range s.Top {
-			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%.1f\t%.1f\t%s\t%s\n", c.Rank, c.CompanyID, oneLine(c.Name, 40),
+			printf(tw, "  %d\t%s\t%s\t%s\t%.1f\t%.1f\t%s\t%s\n", c.Rank, c.CompanyID, oneLine(c.Name, 40),
 				c.Sector, c.WrapperExposure, c.DataMoat, c.Rating, c.Trend)
 		}
 		tw.Flush()
 	}
 	if s.Scenarios > 0 {
-		fmt.Fprintf(&b, "\nScenarios scored: %d\n", s.Scenarios)
+		printf(&b, "\nScenarios scored: %d\n", s.Scenarios)
 	}
 
 	if len(s.Outputs) > 0 {
 		b.WriteString("\nOutputs\n")
 		for _, o := range s.Outputs {
-			fmt.Fprintf(&b, "  %s\n", o)
+			printf(&b, "  %s\n", o)
 		}
 	}
 
@@ -117,28 +119,13 @@ func WriteSummary(w io.Writer, s *Summary) error {
 		b.WriteString("\nTime per stage\n")
 		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 		for _, st := range s.Stages {
-			fmt.Fprintf(tw, "  %s\t%s\t\n", st.Stage, formatDuration(st.Elapsed))
+			printf(tw, "  %s\t%s\t\n", st.Stage, formatDuration(st.Elapsed))
 		}
-		fmt.Fprintf(tw, "  total\t%s\t\n", formatDuration(s.Total))
+		printf(tw, "  total\t%s\t\n", formatDuration(s.Total))
 		tw.Flush()
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// oneLine keeps a name on one line and at most n runes, so that untrusted
-// text cannot break the layout.
-func oneLine(s string, n int) string {
-	s = strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
 }
 
 func formatDuration(d time.Duration) string {
