@@ -106,7 +106,7 @@ func WriteExplanation(w io.Writer, e *Explanation) error {
 	if e.ValuationUSD == nil {
 		printf(tw, "  last post-money valuation\tnone on or before the run date\n")
 	} else {
-		printf(tw, "  last post-money valuation\t%s USD\t(%s, %s, %s days old)\n", usd(*e.ValuationUSD), e.LastRoundStage, e.LastRoundDate, intp(e.ValuationAgeDays))
+		printf(tw, "  last post-money valuation\t%s USD\t(%s, %s, %s days old)\n", usd(*e.ValuationUSD), orNA(e.LastRoundStage), orNA(e.LastRoundDate), intp(e.ValuationAgeDays))
 		printf(tw, "  moat-adjusted valuation\t%s USD\t(%s%%)\n", usdp(e.AdjustedUSD), signed(e.AdjustmentPct, 2))
 	}
 	tw.Flush()
@@ -177,16 +177,26 @@ func num(v *float64, prec int) string {
 	if v == nil || math.IsNaN(*v) {
 		return "n/a"
 	}
-	return strconv.FormatFloat(*v, 'f', prec, 64)
+	return noNegZero(strconv.FormatFloat(*v, 'f', prec, 64))
 }
 
+// signed formats a change with its sign; one that rounds to zero is +0.
 func signed(v *float64, prec int) string {
-	if v == nil {
+	if v == nil || math.IsNaN(*v) {
 		return "n/a"
 	}
-	s := strconv.FormatFloat(*v, 'f', prec, 64)
-	if *v >= 0 {
+	s := noNegZero(strconv.FormatFloat(*v, 'f', prec, 64))
+	if s[0] != '-' && s[0] != '+' {
 		s = "+" + s
+	}
+	return s
+}
+
+// noNegZero drops the minus sign of a number that rounds to zero: -0.001
+// with two decimals is 0.00, not -0.00.
+func noNegZero(s string) string {
+	if strings.HasPrefix(s, "-") && strings.Trim(s[1:], "0.") == "" {
+		return s[1:]
 	}
 	return s
 }
@@ -215,7 +225,7 @@ func trimFloat(v float64, prec int) string {
 	if strings.Contains(s, ".") {
 		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
 	}
-	return s
+	return noNegZero(s)
 }
 
 func yesNo(b bool) string {
@@ -223,6 +233,13 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+func orNA(s string) string {
+	if s == "" {
+		return "n/a"
+	}
+	return s
 }
 
 func orUnknown(s string) string {
@@ -253,7 +270,7 @@ func usd(v float64) string {
 		out = append(out, s[i])
 	}
 	if v < 0 {
-		return "-" + string(out)
+		return noNegZero("-" + string(out))
 	}
 	return string(out)
 }
