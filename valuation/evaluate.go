@@ -167,7 +167,8 @@ func (m *Model) score(mem memory.Allocator, a *Aggregator, workers int) (*Result
 // scoreWith evaluates in three passes over ranges of companies, each
 // reading one part of the aggregator and writing the output columns that
 // come from it: data assets (data moat), model usage (wrapper exposure,
-// scenarios), then funding rounds and the columns that combine them.
+// scenarios, zone), then, after the percentiles, funding rounds and the
+// columns that combine them.
 // With consume, each part of the aggregator is freed after its pass.
 func (m *Model) scoreWith(mem memory.Allocator, a *Aggregator, workers int, consume bool) (*Result, error) {
 	n := a.n
@@ -226,12 +227,12 @@ func (m *Model) scoreWith(mem memory.Allocator, a *Aggregator, workers int, cons
 	e.f.scale, e.f.hhi = make([]float64, n), make([]float64, n)
 	for range m.wx {
 		e.wxVal = append(e.wxVal, f64s(false))
-		e.wxCon = append(e.wxCon, f64s(false))
 	}
 	e.wx = f64s(false)
 	e.workload, e.apiSpend = f64s(false), f64s(false)
 	e.usageRows = i32s()
 	e.scaled = newBool(mem, n)
+	e.zone = make([]int32, n)
 	e.scen = newScenarioOut(m, n, chunk, nr)
 	e.scaledCount = make([]int, nr)
 	each(func(r, lo, hi int) { e.scaledCount[r] = e.evalUsage(lo, hi, &e.scen.parts[r]) })
@@ -240,6 +241,28 @@ func (m *Model) scoreWith(mem memory.Allocator, a *Aggregator, workers int, cons
 		e.f.u, e.f.scale, e.f.hhi = nil, nil, nil
 	})
 
+	// The contributions, from the components, once the usage sums are
+	// freed.
+	for range m.wx {
+		e.wxCon = append(e.wxCon, f64s(false))
+	}
+	each(func(_, lo, hi int) {
+		for k := range m.wx {
+			x, con, c := e.wxVal[k].v, e.wxCon[k].v, m.wxCoef[k]
+			for i := lo; i < hi; i++ {
+				con[i] = c * x[i]
+			}
+		}
+	})
+
+	// Percentiles, while the memory they sort in is still free of the
+	// last pass's columns.
+	for k := range e.pct {
+		e.pct[k] = f64s(false)
+	}
+	e.percentiles(workers)
+	consumed(func() {})
+
 	// Funding rounds, ratings, uncertainty.
 	e.net = f64s(false)
 	e.valuation, e.adjusted, e.adjUSD, e.adjPct = f64s(true), f64s(true), f64s(true), f64s(true)
@@ -247,15 +270,10 @@ func (m *Model) scoreWith(mem memory.Allocator, a *Aggregator, workers int, cons
 	e.age = newFixed[int32](mem, i32, n, true)
 	e.rounds, e.rejected, e.flagged = i32s(), i32s(), i32s()
 	e.thin = newBool(mem, n)
-	e.zone, e.band, e.rating = make([]int32, n), make([]int32, n), make([]int32, n)
+	e.band, e.rating = make([]int32, n), make([]int32, n)
 	e.unc, e.reasons, e.stage = make([]int32, n), make([]int32, n), make([]int32, n)
 	each(func(_, lo, hi int) { e.evalRest(lo, hi) })
 	consumed(func() { a.rounds, a.longIDs, a.rejected, a.flagged = nil, nil, nil, nil })
-
-	for k := range e.pct {
-		e.pct[k] = f64s(false)
-	}
-	e.percentiles(workers)
 	return e.result(mem), nil
 }
 
@@ -289,6 +307,7 @@ func (e *evaluation) evalUsage(lo, hi int, part *scenarioPart) int {
 		e.workload.v[i] = g.total
 		e.apiSpend.v[i] = g.spend
 		e.usageRows.v[i] = g.rows
+		e.zone[i] = int32(m.ref2.countryZone[a.country[i]])
 	}
 
 	// wrapper exposure: components, contributions, and their sum in
@@ -298,11 +317,11 @@ func (e *evaluation) evalUsage(lo, hi int, part *scenarioPart) int {
 		wx[i] = 0
 	}
 	for k, d := range wxDecls {
-		x, con, c := e.wxVal[k].v, e.wxCon[k].v, m.wxCoef[k]
+		x, c := e.wxVal[k].v, m.wxCoef[k]
 		d.kernel(p, f, lo, hi, x)
 		for i := lo; i < hi; i++ {
-			con[i] = c * x[i]
-			wx[i] += con[i]
+			// the contribution, rounded as the wx_*_contrib column holds it
+			wx[i] += float64(c * x[i])
 		}
 	}
 	for i := lo; i < hi; i++ {
@@ -349,11 +368,9 @@ func (e *evaluation) evalRest(lo, hi int) {
 	m, a := e.m, e.a
 	wx, dm := e.wx.v, e.dm.v
 	cfg := &m.cfg
-	t := m.ref2
 	for i := lo; i < hi; i++ {
 		w, d := wx[i], dm[i]
 		e.net.v[i] = d - w
-		e.zone[i] = int32(t.countryZone[a.country[i]])
 		e.band[i] = m.bandOf(w)
 		e.rating[i] = m.ratingOf(d, w, e.exclusive.v[i])
 		e.thin.set(i, w >= cfg.ThinWrapper.MinWX && d < cfg.ThinWrapper.MaxDM)
