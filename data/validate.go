@@ -206,6 +206,16 @@ func (s *CompanySet) grow() {
 	}
 }
 
+// trim drops the spare capacity the ids' slices grew with.
+func (s *CompanySet) trim() {
+	if cap(s.bytes) > len(s.bytes)+len(s.bytes)/8+4096 {
+		s.bytes = slices.Clone(s.bytes)
+	}
+	if cap(s.offs) > len(s.offs)+len(s.offs)/8+512 {
+		s.offs = slices.Clone(s.offs)
+	}
+}
+
 // reject remembers an id seen in a rejected row, unless it is accepted.
 func (s *CompanySet) reject(id string) {
 	if s.find(id, maphash.String(s.seed, id)) >= 0 {
@@ -789,7 +799,10 @@ func NewCompanyValidator(runDate time.Time, ref *Reference) *CompanyValidator {
 }
 
 // Companies returns the accepted companies so far.
-func (v *CompanyValidator) Companies() *CompanySet { return v.set }
+func (v *CompanyValidator) Companies() *CompanySet {
+	v.set.trim()
+	return v.set
+}
 
 // Check validates one batch of the companies table. Rows are checked in
 // this order, each rejected with the first rule it breaks: a null key, then
