@@ -218,26 +218,26 @@ func TestRunDemo(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
 	mk := masks{paths: map[string]string{out: "OUT"}}
 
-	r := runDemo(t, out, "2026-01-15")
+	r := runDemo(t, out, "2026-12-01")
 	if !strings.Contains(r.stderr, "built-in demo dataset") {
 		t.Errorf("stderr does not say the demo is scored:\n%s", r.stderr)
 	}
 	checkGolden(t, "run_demo_summary.txt", mk.maskSummary(r.stdout))
-	manifest, err := os.ReadFile(filepath.Join(out, "runs", "run_date=2026-01-15", "manifest.json"))
+	manifest, err := os.ReadFile(filepath.Join(out, "runs", "run_date=2026-12-01", "manifest.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkGolden(t, "run_demo_manifest.json", mk.maskManifest(t, manifest))
-	checkGolden(t, "run_demo_scores.txt", mk.apply(dumpParquet(t, filepath.Join(out, "scores", "run_date=2026-01-15"), "rank", 10)))
-	checkGolden(t, "run_demo_scenarios.txt", mk.apply(dumpParquet(t, filepath.Join(out, "scenarios", "run_date=2026-01-15"), "", 10)))
-	checkGolden(t, "run_demo_rejects.txt", mk.apply(dumpParquet(t, filepath.Join(out, "rejects", "run_date=2026-01-15"), "", 5)))
+	checkGolden(t, "run_demo_scores.txt", mk.apply(dumpParquet(t, filepath.Join(out, "scores", "run_date=2026-12-01"), "rank", 10)))
+	checkGolden(t, "run_demo_scenarios.txt", mk.apply(dumpParquet(t, filepath.Join(out, "scenarios", "run_date=2026-12-01"), "", 10)))
+	checkGolden(t, "run_demo_rejects.txt", mk.apply(dumpParquet(t, filepath.Join(out, "rejects", "run_date=2026-12-01"), "", 5)))
 
 	// A second dated run over the same data: every company is matched, and
 	// the trend columns agree with the scores of both runs.
-	r2 := runDemo(t, out, "2026-01-16")
+	r2 := runDemo(t, out, "2026-12-02")
 	checkGolden(t, "run_demo_day2_summary.txt", mk.maskSummary(r2.stdout))
-	day1 := scoreRows(t, filepath.Join(out, "scores", "run_date=2026-01-15"))
-	day2 := scoreRows(t, filepath.Join(out, "scores", "run_date=2026-01-16"))
+	day1 := scoreRows(t, filepath.Join(out, "scores", "run_date=2026-12-01"))
+	day2 := scoreRows(t, filepath.Join(out, "scores", "run_date=2026-12-02"))
 	if len(day1) != len(day2) || len(day1) == 0 {
 		t.Fatalf("day 1 has %d companies, day 2 %d", len(day1), len(day2))
 	}
@@ -256,7 +256,7 @@ func TestRunDemo(t *testing.T) {
 				id, b.f("wx_change"), b.f("dm_change"), b.f("rank_change"), b.s["trend"], wxc, dmc, a.f("rank")-b.f("rank"), want)
 		}
 	}
-	checkGolden(t, "run_demo_day2_scores.txt", mk.apply(dumpParquet(t, filepath.Join(out, "scores", "run_date=2026-01-16"), "rank", 5)))
+	checkGolden(t, "run_demo_day2_scores.txt", mk.apply(dumpParquet(t, filepath.Join(out, "scores", "run_date=2026-12-02"), "rank", 5)))
 
 	// explain on a demo company, from the latest run and from a dated one.
 	first := ""
@@ -265,13 +265,13 @@ func TestRunDemo(t *testing.T) {
 			first = id
 		}
 	}
-	e := run(t, "explain", first, "--out", out, "--run-date", "2026-01-15")
+	e := run(t, "explain", first, "--out", out, "--run-date", "2026-12-01")
 	if e.code != exitOK {
 		t.Fatalf("explain %s: exit %d\n%s", first, e.code, e.stderr)
 	}
 	checkGolden(t, "explain_demo.txt", mk.apply(e.stdout))
 	e2 := run(t, "explain", first, "--out", out)
-	if e2.code != exitOK || !strings.Contains(e2.stdout, "run 2026-01-16") {
+	if e2.code != exitOK || !strings.Contains(e2.stdout, "run 2026-12-02") {
 		t.Errorf("explain %s (latest): exit %d, stdout %q", first, e2.code, e2.stdout)
 	}
 	checkGolden(t, "explain_demo_day2.txt", mk.apply(e2.stdout))
@@ -340,10 +340,10 @@ func TestRunErrors(t *testing.T) {
 		wantErr  string
 	}{
 		{name: "config file without input", config: "out: out\n", args: []string{"run"}, wantCode: exitUsage, wantErr: "the config file sets no input"},
-		{name: "reject share over the limit", args: []string{"run", "--input", bad, "--run-date", "2026-01-15"}, wantCode: exitQuality, wantErr: "over run.max_reject_share"},
+		{name: "reject share over the limit", args: []string{"run", "--input", bad, "--run-date", "2026-12-01"}, wantCode: exitQuality, wantErr: "over run.max_reject_share"},
 		{name: "bad run date", args: []string{"run", "--run-date", "15/01/2026"}, wantCode: exitUsage, wantErr: "run_date"},
 		{name: "bad rank key", args: []string{"run"}, config: "input:\n  dir: in\nrank:\n  by: revenue\n", wantCode: exitUsage, wantErr: "rank.by"},
-		{name: "interrupted", args: []string{"run", "--run-date", "2026-01-15"}, cancel: true, wantCode: exitFailure, wantErr: "interrupted"},
+		{name: "interrupted", args: []string{"run", "--run-date", "2026-12-01"}, cancel: true, wantCode: exitFailure, wantErr: "interrupted"},
 		{name: "missing input folder", args: []string{"run", "--input", "no-such-folder"}, wantCode: exitFailure, wantErr: "no-such-folder"},
 	}
 	for _, tt := range tests {
@@ -366,10 +366,10 @@ func TestRunErrors(t *testing.T) {
 				t.Errorf("moatscore %s: exit %d, stderr %q; want exit %d and %q", strings.Join(tt.args, " "), r.code, r.stderr, tt.wantCode, tt.wantErr)
 			}
 			if tt.wantCode == exitQuality {
-				if _, err := os.Stat(filepath.Join(wd, "out", "failed", "run_date=2026-01-15", "manifest.json")); err != nil {
+				if _, err := os.Stat(filepath.Join(wd, "out", "failed", "run_date=2026-12-01", "manifest.json")); err != nil {
 					t.Errorf("no failed manifest: %v", err)
 				}
-				if _, err := os.Stat(filepath.Join(wd, "out", "scores", "run_date=2026-01-15")); err == nil {
+				if _, err := os.Stat(filepath.Join(wd, "out", "scores", "run_date=2026-12-01")); err == nil {
 					t.Errorf("a failed run published its scores")
 				}
 			}
@@ -382,7 +382,7 @@ func TestExplainErrors(t *testing.T) {
 	if r := run(t, "explain", "C00000001", "--out", out); r.code != exitFailure || !strings.Contains(r.stderr, "no published run") {
 		t.Errorf("explain with no run: exit %d, stderr %q; want 1 and no published run", r.code, r.stderr)
 	}
-	runDemo(t, out, "2026-01-15")
+	runDemo(t, out, "2026-12-01")
 	tests := []struct {
 		name     string
 		args     []string
