@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/snappy"
 	"github.com/klauspost/compress/zstd"
 )
@@ -16,8 +17,13 @@ import (
 // header lies (a few KiB declared, gigabytes in the stream) would be
 // decompressed in full before the size check fails, a decompression bomb.
 // The codecs registered here decode at most the declared size and fail
-// beyond it; encoding is unchanged. (Packages that register their own
-// Snappy encoder later wrap this one and keep its decoding.)
+// beyond it.
+//
+// Snappy also encodes in the plain mode here: the codec arrow-go registers
+// compresses in klauspost's "better" mode, several times slower for a few
+// percent of size. The format is the same Snappy either way. Registered
+// once for the whole process, it also keeps every file moatscore writes
+// byte-identical whichever packages are linked in.
 func init() {
 	if c, err := compress.GetCodec(compress.Codecs.Zstd); err == nil {
 		compress.RegisterCodec(compress.Codecs.Zstd, boundedZstd{Codec: c})
@@ -27,10 +33,15 @@ func init() {
 	}
 }
 
-// boundedSnappy checks the length a Snappy block declares before decoding.
+// boundedSnappy checks the length a Snappy block declares before decoding,
+// and encodes in the plain mode.
 type boundedSnappy struct {
 	compress.Codec
 }
+
+func (boundedSnappy) Encode(dst, src []byte) []byte { return s2.EncodeSnappy(dst, src) }
+
+func (boundedSnappy) EncodeLevel(dst, src []byte, _ int) []byte { return s2.EncodeSnappy(dst, src) }
 
 func (s boundedSnappy) Decode(dst, src []byte) []byte {
 	out, err := s.DecodeWithError(dst, src)

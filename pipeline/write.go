@@ -24,31 +24,9 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
-	"github.com/klauspost/compress/s2"
 
 	"moatscore/data"
 )
-
-func init() {
-	// The Snappy codec arrow-go registers compresses in klauspost's
-	// "better" mode, several times slower than plain Snappy for a few
-	// percent of size; the outputs use the plain mode. The format is the
-	// same Snappy either way, and decoding is unchanged.
-	if c, err := compress.GetCodec(compress.Codecs.Snappy); err == nil {
-		compress.RegisterCodec(compress.Codecs.Snappy, fastSnappy{c})
-	}
-}
-
-// fastSnappy is the registered Snappy codec with plain-mode encoding.
-type fastSnappy struct{ compress.Codec }
-
-func (fastSnappy) Encode(dst, src []byte) []byte { return s2.EncodeSnappy(dst, src) }
-
-func (fastSnappy) EncodeLevel(dst, src []byte, _ int) []byte { return s2.EncodeSnappy(dst, src) }
-
-func (f fastSnappy) DecodeWithError(dst, src []byte) ([]byte, error) {
-	return compress.Decode(f.Codec, dst, src)
-}
 
 // DefaultRowGroupRows is the number of rows per row group of every output
 // file.
