@@ -209,12 +209,10 @@ func widen[T integer | float, U int64 | float64](in []T, out []U) {
 	}
 }
 
-func (c *converter) toInt64(arr arrow.Array, col string) arrow.Array {
-	o := newFixedOut(c.mem, arr, 8)
-	out := arrow.GetData[int64](o.data.Bytes())[:o.n]
-	data := arr.Data()
-	bits, off := validity(arr)
-	switch arr.DataType().ID() {
+// widenNarrow widens the integer types narrower than 64 bits, which fit
+// any canonical number, into out; it reports whether id was one of them.
+func widenNarrow[U int64 | float64](id arrow.Type, data arrow.ArrayData, out []U) bool {
+	switch id {
 	case arrow.INT8:
 		widen(arrow.GetValues[int8](data, 1), out)
 	case arrow.INT16:
@@ -227,6 +225,21 @@ func (c *converter) toInt64(arr arrow.Array, col string) arrow.Array {
 		widen(arrow.GetValues[uint16](data, 1), out)
 	case arrow.UINT32:
 		widen(arrow.GetValues[uint32](data, 1), out)
+	default:
+		return false
+	}
+	return true
+}
+
+func (c *converter) toInt64(arr arrow.Array, col string) arrow.Array {
+	o := newFixedOut(c.mem, arr, 8)
+	out := arrow.GetData[int64](o.data.Bytes())[:o.n]
+	data := arr.Data()
+	bits, off := validity(arr)
+	if widenNarrow(arr.DataType().ID(), data, out) {
+		return o.finish(arrow.PrimitiveTypes.Int64)
+	}
+	switch arr.DataType().ID() {
 	case arrow.UINT64:
 		for i, v := range arrow.GetValues[uint64](data, 1) {
 			if v > math.MaxInt64 && (bits == nil || bitutil.BitIsSet(bits, off+i)) {
@@ -434,21 +447,12 @@ func (c *converter) toFloat64(arr arrow.Array) arrow.Array {
 	out := arrow.GetData[float64](o.data.Bytes())[:o.n]
 	data := arr.Data()
 	bits, off := validity(arr)
+	if widenNarrow(arr.DataType().ID(), data, out) {
+		return o.finish(arrow.PrimitiveTypes.Float64)
+	}
 	switch arr.DataType().ID() {
-	case arrow.INT8:
-		widen(arrow.GetValues[int8](data, 1), out)
-	case arrow.INT16:
-		widen(arrow.GetValues[int16](data, 1), out)
-	case arrow.INT32:
-		widen(arrow.GetValues[int32](data, 1), out)
 	case arrow.INT64:
 		widen(arrow.GetValues[int64](data, 1), out)
-	case arrow.UINT8:
-		widen(arrow.GetValues[uint8](data, 1), out)
-	case arrow.UINT16:
-		widen(arrow.GetValues[uint16](data, 1), out)
-	case arrow.UINT32:
-		widen(arrow.GetValues[uint32](data, 1), out)
 	case arrow.UINT64:
 		widen(arrow.GetValues[uint64](data, 1), out)
 	case arrow.FLOAT16:
