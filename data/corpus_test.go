@@ -20,10 +20,14 @@ import (
 const corpusTimeout = 20 * time.Second
 
 // corpusDir returns the parquet-testing checkout next to the repository,
-// or skips the test when there is none on this machine.
+// or skips the test when there is none on this machine. CI always has the
+// corpus beside the checkout, so there a missing corpus fails the test.
 func corpusDir(t testing.TB) string {
 	t.Helper()
 	dir, err := findCorpus()
+	if err != nil && os.Getenv("CI") != "" {
+		t.Fatalf("parquet-testing corpus not found at ../shared/parquet-testing next to the module root: %v", err)
+	}
 	if err != nil {
 		t.Skipf("parquet-testing corpus not found at ../shared/parquet-testing next to the module root: %v", err)
 	}
